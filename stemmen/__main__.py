@@ -1,0 +1,3 @@
+from stemmen.cli import main
+
+main()
