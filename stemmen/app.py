@@ -1,0 +1,226 @@
+"""The Litestar application: routes, the database session per request, and the one place
+where errors become responses."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen import __version__
+from stemmen.auth import BearerTokenMiddleware
+from stemmen.config import Settings, get_settings
+from stemmen.db import create_engine, session_maker
+from stemmen.errors import DomainError
+from stemmen.logs import configure_logging, request_id_var
+
+logger = logging.getLogger("stemmen.http")
+
+
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[Any]:
+    return Response(
+        {"code": code, "message": message, "details": details or {}},
+        status_code=status,
+        media_type=MediaType.JSON,
+    )
+
+
+def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    return Response(error.to_body(), status_code=error.status_code, media_type=MediaType.JSON)
+
+
+def validation_error_handler(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    problems = error.extra if isinstance(error.extra, list) else []
+    readable = "; ".join(
+        f"{problem.get('key') or 'body'}: {problem.get('message')}"
+        for problem in problems
+        if isinstance(problem, dict)
+    )
+    return _error(
+        400,
+        "invalid_request",
+        f"the request is not valid: {readable or error.detail}",
+        {"problems": problems},
+    )
+
+
+_STATUS_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 413: "request_too_large", 429: "too_many_requests"}
+
+
+def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    code = _STATUS_CODES.get(status, "bad_request" if status < 500 else "server_error")
+    response = _error(status, code, str(error.detail), {})
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -> Response[Any]:
+    if isinstance(error, IntegrityError):
+        # Services translate the constraints they expect; one that slips through is still a
+        # conflict with the stored data, never a server fault.
+        logger.warning("unhandled integrity error", extra={"path": request.url.path})
+        return _error(409, "conflict", "the change conflicts with data stored meanwhile; reload and retry")
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        logger.warning("database unavailable", extra={"path": request.url.path})
+        return Response(
+            {"code": "retry_later", "message": "the database is briefly unavailable; nothing was saved, please retry", "details": {}},
+            status_code=503,
+            headers={"Retry-After": "2"},
+            media_type=MediaType.JSON,
+        )
+    return internal_error_handler(request, error)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.error("unhandled error", exc_info=error, extra={"path": request.url.path})
+    return _error(
+        500,
+        "server_error",
+        "something went wrong on our side; nothing was saved. Quote the request id "
+        f"{request_id_var.get()} when you report it.",
+    )
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a sane one the client sent) and logs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 0}
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logger.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    async with state.session_maker() as session:
+        yield session
+
+
+@get("/health", tags=["service"], summary="Is the service up and can it reach its database?", exclude_from_auth=True)
+async def health(db_session: AsyncSession) -> Response[dict[str, Any]]:
+    try:
+        await db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except (DBAPIError, OSError) as error:
+        return Response(
+            {"status": "unavailable", "database": f"unreachable: {type(error).__name__}", "version": __version__},
+            status_code=503,
+        )
+    return Response({"status": "ok", "database": "ok", "version": __version__})
+
+
+def route_handlers() -> list[Any]:
+    from stemmen.rules.controller import RuleSetController
+
+    handlers: list[Any] = [health, RuleSetController]
+    for optional in (
+        "stemmen.rounds.controller:RoundController",
+        "stemmen.proposals.controller:ProposalController",
+        "stemmen.ballots.controller:BallotController",
+        "stemmen.results.controller:ResultController",
+        "stemmen.audit.controller:AuditController",
+    ):
+        module_name, name = optional.split(":")
+        try:
+            module = __import__(module_name, fromlist=[name])
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        handlers.append(getattr(module, name))
+    return handlers
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    settings.require_secure()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.session_maker = session_maker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[database],
+        state=State({"settings": settings}),
+        dependencies={"db_session": Provide(provide_db_session)},
+        middleware=[
+            RequestIdMiddleware,
+            DefineMiddleware(BearerTokenMiddleware, exclude=["/schema", "/health"]),
+        ],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ValidationException: validation_error_handler,
+            HTTPException: http_error_handler,
+            DBAPIError: database_error_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="stemmen",
+            version=__version__,
+            description="Participatory budgets and preferenda under the council's rule sets.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        request_max_body_size=settings.max_request_body_bytes,
+        debug=False,
+    )

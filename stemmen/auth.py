@@ -1,0 +1,219 @@
+"""Bearer-token authentication and role guards.
+
+Residents' tokens come from the municipality's identity provider (DigiD, or a voting-code
+letter in front of it); stemmen only verifies them: signature with an allow-listed algorithm,
+``exp``/``nbf``/``iat``, issuer and audience. Roles, areas and birth date are claims.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from stemmen.config import Settings
+
+HMAC_ALGORITHMS = {"HS256", "HS384", "HS512"}
+PUBLIC_KEY_ALGORITHMS = {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    OFFICIAL = "official"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    subject: str
+    role: Role
+    areas: tuple[str, ...] = ()
+    birth_date: date | None = None
+    name: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_official(self) -> bool:
+        return self.role in (Role.OFFICIAL, Role.ADMIN)
+
+
+class TokenInvalid(Exception):
+    """The token cannot be trusted; the message says why without leaking key material."""
+
+
+def _verification_key(settings: Settings, token: str) -> Any:
+    algorithms = set(settings.jwt_algorithms)
+    if algorithms & HMAC_ALGORITHMS and algorithms & PUBLIC_KEY_ALGORITHMS:
+        # Mixing families invites HS/RS confusion (a public key used as an HMAC secret).
+        raise TokenInvalid("the server allows both HMAC and public-key algorithms; fix its settings")
+    if algorithms <= HMAC_ALGORITHMS:
+        return settings.jwt_secret
+    if settings.jwt_jwks_file is not None:
+        jwks = jwt.PyJWKSet.from_dict(json.loads(settings.jwt_jwks_file.read_text()))
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in jwks.keys:
+            if kid is None or key.key_id == kid:
+                return key
+        raise TokenInvalid("no key in the identity provider's key set matches the token's kid")
+    if settings.jwt_public_key_file is not None:
+        return settings.jwt_public_key_file.read_text()
+    raise TokenInvalid("the server has no key to verify public-key tokens")
+
+
+def decode_token(token: str, settings: Settings) -> User:
+    try:
+        key = _verification_key(settings, token)
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=settings.jwt_algorithms,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise TokenInvalid("the token has expired; sign in again") from error
+    except jwt.ImmatureSignatureError as error:
+        raise TokenInvalid("the token is not valid yet (nbf or iat lies in the future)") from error
+    except jwt.InvalidAudienceError as error:
+        raise TokenInvalid("the token was issued for another audience") from error
+    except jwt.InvalidIssuerError as error:
+        raise TokenInvalid("the token was issued by an issuer this server does not trust") from error
+    except jwt.InvalidAlgorithmError as error:
+        raise TokenInvalid("the token is signed with an algorithm this server does not allow") from error
+    except jwt.InvalidSignatureError as error:
+        raise TokenInvalid("the token's signature does not verify") from error
+    except jwt.MissingRequiredClaimError as error:
+        raise TokenInvalid(f"the token lacks the required claim '{error.claim}'") from error
+    except (jwt.InvalidTokenError, ValueError, OSError) as error:
+        raise TokenInvalid(f"the token cannot be read: {error}") from error
+    return user_from_claims(claims)
+
+
+def user_from_claims(claims: dict[str, Any]) -> User:
+    try:
+        role = Role(claims.get("role", ""))
+    except ValueError as error:
+        raise TokenInvalid(
+            f"the token's role {claims.get('role')!r} is not one of "
+            + ", ".join(r.value for r in Role)
+        ) from error
+    areas = claims.get("areas", [])
+    if not isinstance(areas, list) or not all(isinstance(a, str) for a in areas):
+        raise TokenInvalid("the token's 'areas' claim must be a list of area codes")
+    birth_date = None
+    if claims.get("birthdate"):
+        try:
+            birth_date = date.fromisoformat(str(claims["birthdate"]))
+        except ValueError as error:
+            raise TokenInvalid("the token's 'birthdate' claim must read YYYY-MM-DD") from error
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise TokenInvalid("the token's subject is empty")
+    return User(
+        subject=subject,
+        role=role,
+        areas=tuple(areas),
+        birth_date=birth_date,
+        name=claims.get("name"),
+        claims=claims,
+    )
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    subject: str,
+    role: Role | str,
+    areas: Iterable[str] = (),
+    birth_date: date | str | None = None,
+    name: str | None = None,
+    lifetime_seconds: int = 8 * 3600,
+    private_key: str | None = None,
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
+    """A development token signed with the server's own key (HS) or a given private key."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": Role(role).value,
+        "areas": list(areas),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    if birth_date is not None:
+        claims["birthdate"] = str(birth_date)
+    if name is not None:
+        claims["name"] = name
+    claims.update(extra_claims or {})
+    algorithm = settings.jwt_algorithms[0]
+    key = private_key if private_key is not None else settings.jwt_secret
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
+    """Anonymous when there is no token (public pages stay public); 401 on any bad token."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if not header:
+            return AuthenticationResult(user=None, auth=None)
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("send the token as 'Authorization: Bearer <token>'")
+        settings: Settings = connection.app.state.settings
+        try:
+            user = decode_token(token.strip(), settings)
+        except TokenInvalid as error:
+            limiter = connection.app.state.get("auth_failures")
+            if limiter is not None:
+                limiter.record_failure(connection.client.host if connection.client else "unknown")
+            raise NotAuthorizedException(str(error)) from error
+        return AuthenticationResult(user=user, auth=token)
+
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    return connection.scope.get("user")
+
+
+def requires_role(*roles: Role) -> Guard:
+    allowed: Sequence[Role] = roles
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user is None:
+            raise NotAuthorizedException("sign in first: this needs a bearer token")
+        if user.role not in allowed:
+            raise PermissionDeniedException(
+                f"a {user.role.value} may not do this; it needs the role "
+                + " or ".join(role.value for role in allowed)
+            )
+
+    return guard
+
+
+signed_in = requires_role(*Role)
+officials_only = requires_role(Role.OFFICIAL, Role.ADMIN)
+residents_only = requires_role(Role.RESIDENT)
+auditors = requires_role(Role.AUDITOR, Role.OFFICIAL, Role.ADMIN)
+admins_only = requires_role(Role.ADMIN)
