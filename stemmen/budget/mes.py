@@ -1,0 +1,637 @@
+"""The Method of Equal Shares (MES), exact, with its completions.
+
+Every voter gets an equal share of the budget. Step by step, MES buys the project whose
+supporters can pay for it at the lowest price per unit of satisfaction (``rho``): each supporter
+pays ``min(money left, rho * utility)``. It stops when no project's supporters can afford it.
+
+Exactness and speed. Money stays exact: all voter budgets are integers over one common
+denominator, prices are ``Fraction``. Voters are handled in groups: identical ballots are
+merged (an integer weight each), and ballots whose money left is equal share one "wallet"
+entry, so a price computation sorts a few hundred wallets instead of ninety thousand voters.
+Prices only rise as money is spent, so a price computed earlier is a lower bound: a heap keyed
+by (price, tie-break rank) recomputes only projects that reach its top after their supporters
+paid for something. numpy does the counting (which wallet each supporter uses); the integer
+sums it returns are exact (they stay far below 2**53), and every decision compares exact
+integers or fractions.
+
+Completions (pabutools' definitions, which the official results of Assen 2024 follow):
+
+- ``add1``: start at B/n per voter, add one currency unit per voter and rerun until the outcome
+  either costs more than the budget (then the previous outcome is returned) or leaves no project
+  MES could fund that still fits (then it is returned).
+- ``greedy``: fund the projects left, by satisfaction per cost (for cost satisfaction, by
+  number of supporters), each that still fits; projects without support are still candidates.
+- ``add1-greedy``: ``add1`` then ``greedy``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from stemmen.budget._exact import decimal_text, money_text
+from stemmen.budget.model import (
+    Allocation,
+    Instance,
+    Profile,
+    ProjectOutcome,
+    voters_with_funded_project,
+)
+from stemmen.budget.tiebreak import TieBreak
+
+Satisfaction = Literal["cost", "cardinality", "points"]
+Completion = Literal["none", "add1", "greedy", "add1-greedy"]
+SATISFACTIONS: tuple[Satisfaction, ...] = ("cost", "cardinality", "points")
+COMPLETIONS: tuple[Completion, ...] = ("none", "add1", "greedy", "add1-greedy")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# numpy sums integer weights in float64; below this bound every such sum is exact.
+_EXACT_FLOAT_INTEGERS = 2**53
+
+
+class EqualSharesError(ValueError):
+    """Options Equal Shares cannot work with."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Electorate:
+    """The profile as MES sees it: whole weights, and supporters with utilities per project."""
+
+    weights: IntArray  # per merged ballot, scaled by weight_scale so every weight is whole
+    weight_scale: int  # how many weight units one voter of weight 1 is
+    total_weight: int
+    supporters: tuple[IntArray, ...]  # ballot indices per project
+    supporter_weights: tuple[FloatArray, ...]  # their weights, for numpy's weighted counts
+    utilities: tuple[IntArray | None, ...]  # per supporter; None when every utility is 1
+    # rho is the price per unit of satisfaction: payment per unit of utility / scale.
+    # Cost satisfaction values a project at its cost for every supporter.
+    utility_scale: tuple[int, ...]
+    support: tuple[Fraction, ...]  # voters (or points) behind each project, in voter units
+    total_utility: tuple[int, ...]  # sum of weight * utility over supporters (weight units)
+    max_utility: int
+
+
+def _ballot_utilities(
+    vote_type: str, projects: tuple[int, ...], points: tuple[int, ...] | None
+) -> tuple[int, ...]:
+    if vote_type == "ordinal":
+        return tuple(range(len(projects), 0, -1))
+    if points is None:
+        return (1,) * len(projects)
+    return points
+
+
+def _electorate(
+    instance: Instance,
+    profile: Profile,
+    satisfaction: Satisfaction,
+    channel_weights: Mapping[str, Fraction] | None,
+) -> _Electorate:
+    ballots = profile.merged(channel_weights)
+    scale = lcm(1, *(ballot.weight.denominator for ballot in ballots))
+    weights = [int(ballot.weight * scale) for ballot in ballots]
+    total = sum(weights)
+    if total >= _EXACT_FLOAT_INTEGERS:
+        raise EqualSharesError("too many voters for exact weighted counting")
+    count = len(instance.projects)
+    members: list[list[int]] = [[] for _ in range(count)]
+    values: list[list[int]] = [[] for _ in range(count)]
+    use_points = satisfaction == "points"
+    for position, ballot in enumerate(ballots):
+        utilities = _ballot_utilities(profile.vote_type, ballot.projects, ballot.points)
+        for index, utility in zip(ballot.projects, utilities, strict=True):
+            # As pabutools: a listed project is approved for cost and cardinality
+            # satisfaction whatever its points; with points, zero points is no support.
+            if use_points and utility <= 0:
+                continue
+            members[index].append(position)
+            values[index].append(utility if use_points else 1)
+    weight_array = np.asarray(weights, dtype=np.int64)
+    supporters: list[IntArray] = []
+    supporter_weights: list[FloatArray] = []
+    utilities_per_project: list[IntArray | None] = []
+    scales: list[int] = []
+    support: list[Fraction] = []
+    total_utility: list[int] = []
+    max_utility = 1
+    for index, project in enumerate(instance.projects):
+        if satisfaction == "cost" and project.cost == 0:
+            # Cost satisfaction values a free project at nothing: nobody supports it.
+            members[index], values[index] = [], []
+        positions = np.asarray(members[index], dtype=np.int64)
+        supporters.append(positions)
+        chosen = weight_array[positions]
+        supporter_weights.append(chosen.astype(np.float64))
+        utility_list = values[index]
+        if any(value != 1 for value in utility_list):
+            utilities_per_project.append(np.asarray(utility_list, dtype=np.int64))
+            max_utility = max(max_utility, *utility_list)
+            weighted = sum(w * u for w, u in zip(chosen.tolist(), utility_list, strict=True))
+        else:
+            utilities_per_project.append(None)
+            weighted = int(chosen.sum())
+        total_utility.append(weighted)
+        support.append(Fraction(weighted, scale))
+        scales.append(project.cost if satisfaction == "cost" else 1)
+    return _Electorate(
+        weights=weight_array,
+        weight_scale=scale,
+        total_weight=total,
+        supporters=tuple(supporters),
+        supporter_weights=tuple(supporter_weights),
+        utilities=tuple(utilities_per_project),
+        utility_scale=tuple(scales),
+        support=tuple(support),
+        total_utility=tuple(total_utility),
+        max_utility=max_utility,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Purchase:
+    project: int
+    rho: Fraction  # price per unit of satisfaction
+    payment: Fraction  # per unit of utility and of weight, in minor units
+    paid_all: Fraction  # weight of the supporters who paid all they had left (voter units)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    start: Fraction  # money per unit of weight at the start, in minor units
+    purchases: tuple[_Purchase, ...]
+    money_left: Mapping[int, Fraction]  # candidates not bought: their supporters' money at the end
+
+    @property
+    def bought(self) -> list[int]:
+        return [purchase.project for purchase in self.purchases]
+
+
+class _Wallets:
+    """The money of every ballot, exact: ballots with the same money left share one entry.
+
+    ``numerators[wallet_of[b]] / denominator`` is what each unit of weight of ballot b has left.
+    """
+
+    def __init__(self, ballot_count: int, start: Fraction) -> None:
+        self.denominator = start.denominator
+        self.numerators: list[int] = [start.numerator]
+        self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
+        self._compacted_size = 1
+
+    def groups(
+        self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
+    ) -> list[tuple[int, int, int]]:
+        """(money numerator, utility, weight) of the supporters, grouped."""
+        wallets = self.wallet_of[supporters]
+        numerators = self.numerators
+        if utilities is None:
+            counts = np.bincount(wallets, weights=weights)
+            present = np.flatnonzero(counts)
+            return [
+                (numerators[wallet], 1, weight)
+                for wallet, weight in zip(
+                    present.tolist(), counts[present].astype(np.int64).tolist(), strict=True
+                )
+            ]
+        stride = int(utilities.max()) + 1
+        keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights)
+        return [
+            (numerators[key // stride], key % stride, weight)
+            for key, weight in zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True)
+        ]
+
+    def pay(self, supporters: IntArray, utilities: IntArray | None, payment: Fraction) -> None:
+        """Every supporter pays ``payment * utility``, or all it has left if that is less."""
+        denominator = lcm(self.denominator, payment.denominator)
+        if denominator != self.denominator:
+            factor = denominator // self.denominator
+            self.numerators = [numerator * factor for numerator in self.numerators]
+            self.denominator = denominator
+        price = payment.numerator * (denominator // payment.denominator)
+        wallets = self.wallet_of[supporters]
+        if utilities is None:
+            keys, inverse = np.unique(wallets, return_inverse=True)
+            stride = 0
+        else:
+            stride = int(utilities.max()) + 1
+            keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        numerators = self.numerators
+        new_wallets: list[int] = []
+        created: dict[int, int] = {}
+        for key in keys.tolist():
+            wallet, utility = divmod(key, stride) if stride else (key, 1)
+            left = max(numerators[wallet] - price * utility, 0)
+            target = created.get(left)
+            if target is None:
+                target = created[left] = len(numerators)
+                numerators.append(left)
+            new_wallets.append(target)
+        self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        if len(numerators) > 2 * self._compacted_size + 64:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Forget wallets no ballot uses any more and merge wallets holding the same money."""
+        used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.numerators)))
+        remap = np.zeros(len(self.numerators), dtype=np.int64)
+        kept: list[int] = []
+        position_of: dict[int, int] = {}
+        targets: list[int] = []
+        for wallet in used.tolist():
+            money = self.numerators[wallet]
+            position = position_of.get(money)
+            if position is None:
+                position = position_of[money] = len(kept)
+                kept.append(money)
+            targets.append(position)
+        remap[used] = np.asarray(targets, dtype=np.int64)
+        self.wallet_of = remap[self.wallet_of]
+        self.numerators = kept
+        self._compacted_size = len(kept)
+
+    def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
+        """Total money the supporters have left (minor units)."""
+        groups = self.groups(supporters, weights, None)
+        return Fraction(sum(money * weight for money, _, weight in groups), self.denominator)
+
+
+def _price(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int
+) -> tuple[Fraction, Fraction, Fraction] | None:
+    """(rho, payment per unit of utility, weight paying all it has) or None if unaffordable."""
+    utilities = electorate.utilities[index]
+    groups = wallets.groups(
+        electorate.supporters[index], electorate.supporter_weights[index], utilities
+    )
+    denominator = wallets.denominator
+    need = cost * denominator
+    if sum(money * weight for money, _, weight in groups) < need:
+        return None
+    rich_utility = electorate.total_utility[index]
+    if utilities is None:
+        # Usual case: everyone can pay the equal price; sorting only when someone cannot.
+        poorest = min(money for money, _, _ in groups)
+        if poorest * rich_utility >= need:
+            payment = Fraction(need, rich_utility * denominator)
+            return payment / electorate.utility_scale[index], payment, Fraction(0)
+        ordered = sorted(groups)
+    else:
+        ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
+    paid_by_poor = 0
+    poor_weight = 0
+    for money, utility, weight in ordered:
+        if money * rich_utility >= (need - paid_by_poor) * utility:
+            break
+        paid_by_poor += money * weight
+        rich_utility -= weight * utility
+        poor_weight += weight
+    payment = Fraction(need - paid_by_poor, rich_utility * denominator)
+    return (
+        payment / electorate.utility_scale[index],
+        payment,
+        Fraction(poor_weight, electorate.weight_scale),
+    )
+
+
+def _run(
+    electorate: _Electorate,
+    candidates: Sequence[int],
+    costs: Sequence[int],
+    rank: Sequence[int],
+    start: Fraction,
+) -> _Run:
+    """One run of MES with ``start`` money per unit of weight."""
+    wallets = _Wallets(len(electorate.weights), start)
+    dirty = dict.fromkeys(candidates, True)
+    heap: list[tuple[Fraction, int, int]] = [
+        # Everyone paying an equal share is the lowest price a project can ever have.
+        (
+            Fraction(
+                costs[index], electorate.total_utility[index] * electorate.utility_scale[index]
+            ),
+            rank[index],
+            index,
+        )
+        for index in candidates
+    ]
+    heapq.heapify(heap)
+    payments: dict[int, tuple[Fraction, Fraction]] = {}
+    purchases: list[_Purchase] = []
+    dropped: list[int] = []
+    ballot_count = len(electorate.weights)
+    while heap:
+        _, position, index = heap[0]
+        if dirty[index]:
+            heapq.heappop(heap)
+            dirty[index] = False
+            priced = _price(wallets, electorate, index, costs[index])
+            if priced is None:
+                del dirty[index]
+                dropped.append(index)
+                continue
+            rho, payment, paid_all = priced
+            payments[index] = (payment, paid_all)
+            heapq.heappush(heap, (rho, position, index))
+            continue
+        # A clean top is the true minimum: every other key is a lower bound of its price,
+        # and equal prices are ordered by the tie-break rank.
+        rho, _, index = heapq.heappop(heap)
+        del dirty[index]
+        payment, paid_all = payments[index]
+        purchases.append(_Purchase(index, rho, payment, paid_all))
+        supporters = electorate.supporters[index]
+        wallets.pay(supporters, electorate.utilities[index], payment)
+        if dirty:
+            touched = np.zeros(ballot_count, dtype=np.bool_)
+            touched[supporters] = True
+            for other in dirty:
+                if not dirty[other] and touched[electorate.supporters[other]].any():
+                    dirty[other] = True
+    money_left = {
+        index: wallets.money_of(electorate.supporters[index], electorate.supporter_weights[index])
+        for index in dropped
+    }
+    return _Run(start, tuple(purchases), money_left)
+
+
+def _check_options(satisfaction: str, completion: str) -> None:
+    if satisfaction not in SATISFACTIONS:
+        raise EqualSharesError(
+            f"unknown satisfaction {satisfaction!r}: use one of {', '.join(SATISFACTIONS)}"
+        )
+    if completion not in COMPLETIONS:
+        raise EqualSharesError(
+            f"unknown completion {completion!r}: use one of {', '.join(COMPLETIONS)}"
+        )
+
+
+def _exhausted(spent: int, budget: int, outside: Sequence[int], costs: Sequence[int]) -> bool:
+    return all(spent + costs[index] > budget for index in outside)
+
+
+def equal_shares(
+    instance: Instance,
+    profile: Profile,
+    *,
+    satisfaction: str = "cost",
+    completion: str = "none",
+    tie_break: TieBreak | str | None = None,
+    channel_weights: Mapping[str, Fraction] | None = None,
+    rule: str = "mes",
+) -> Allocation:
+    """The Method of Equal Shares, exact, with an explanation for every project.
+
+    ``satisfaction``: ``cost`` (a voter values a funded project at its cost), ``cardinality``
+    (at 1) or ``points`` (at the points the ballot gives it; rankings give k, k-1, ..., 1).
+    ``completion``: ``none``, ``add1``, ``greedy`` or ``add1-greedy`` (see the module text).
+    """
+    _check_options(satisfaction, completion)
+    order_rule = TieBreak.parse(tie_break)
+    sat: Satisfaction = satisfaction  # type: ignore[assignment]
+    electorate = _electorate(instance, profile, sat, channel_weights)
+    projects = instance.projects
+    costs = [project.cost for project in projects]
+    budget = instance.budget
+    rank = order_rule.rank(instance, list(electorate.support))
+    supported = [index for index in range(len(projects)) if electorate.total_utility[index] > 0]
+    # As pabutools: a free project someone supports is funded before MES starts.
+    free = sorted((index for index in supported if costs[index] == 0), key=rank.__getitem__)
+    candidates = [index for index in supported if costs[index] > 0]
+    total_weight = electorate.total_weight
+
+    runs = 0
+    final_run: _Run | None = None
+    if total_weight > 0:
+        start = Fraction(budget, total_weight)
+        final_run = _run(electorate, candidates, costs, rank, start)
+        runs = 1
+        if completion in ("add1", "add1-greedy"):
+            # One currency unit more per voter each time.
+            step = Fraction(instance.unit, electorate.weight_scale)
+            previous: _Run | None = None
+            while True:
+                spent = sum(costs[index] for index in final_run.bought)
+                if spent > budget:
+                    final_run = previous
+                    break
+                chosen = set(final_run.bought)
+                outside = [index for index in candidates if index not in chosen]
+                if _exhausted(spent, budget, outside, costs):
+                    break
+                previous = final_run
+                final_run = _run(electorate, candidates, costs, rank, final_run.start + step)
+                runs += 1
+
+    bought = final_run.bought if final_run is not None else []
+    funded_by_mes = ([] if total_weight == 0 else free) + bought
+    completed: list[tuple[int, int]] = []  # (project, budget left when reached)
+    if completion in ("greedy", "add1-greedy"):
+        completed = _greedy_completion(electorate, costs, budget, funded_by_mes, rank)
+    return _allocation(
+        instance,
+        profile,
+        electorate,
+        rule=rule,
+        satisfaction=sat,
+        completion=completion,
+        order_rule=order_rule,
+        channel_weights=channel_weights,
+        free=free if total_weight > 0 else [],
+        final_run=final_run,
+        runs=runs,
+        completed=completed,
+    )
+
+
+def _greedy_completion(
+    electorate: _Electorate,
+    costs: Sequence[int],
+    budget: int,
+    funded: Sequence[int],
+    rank: Sequence[int],
+) -> list[tuple[int, int]]:
+    """Utilitarian greedy on the projects left: by satisfaction per cost, each that fits."""
+    taken = set(funded)
+    left = budget - sum(costs[index] for index in funded)
+
+    def density(index: int) -> tuple[int, Fraction]:
+        value = electorate.total_utility[index] * electorate.utility_scale[index]
+        if value == 0:
+            return (2, Fraction(0))
+        if costs[index] == 0:
+            return (0, Fraction(0))  # free and supported: infinitely good value
+        return (1, -Fraction(value, costs[index]))
+
+    ordered = sorted(
+        (index for index in range(len(costs)) if index not in taken),
+        key=lambda index: (*density(index), rank[index]),
+    )
+    completed: list[tuple[int, int]] = []
+    for index in ordered:
+        if costs[index] <= left:
+            completed.append((index, left))
+            left -= costs[index]
+    return completed
+
+
+def _allocation(
+    instance: Instance,
+    profile: Profile,
+    electorate: _Electorate,
+    *,
+    rule: str,
+    satisfaction: Satisfaction,
+    completion: str,
+    order_rule: TieBreak,
+    channel_weights: Mapping[str, Fraction] | None,
+    free: Sequence[int],
+    final_run: _Run | None,
+    runs: int,
+    completed: Sequence[tuple[int, int]],
+) -> Allocation:
+    projects = instance.projects
+    unit = instance.unit
+    scale = electorate.weight_scale
+    reasons: dict[int, str] = {}
+    details: dict[int, dict[str, object]] = {}
+    steps: list[Mapping[str, object]] = []
+    order: list[int] = []
+    spent = 0
+    per_voter_start = (
+        final_run.start * scale if final_run is not None else Fraction(0)
+    )  # minor units per voter of weight 1
+
+    def money(amount: Fraction | int) -> str:
+        return money_text(amount, unit)
+
+    for index in free:
+        order.append(index)
+        reasons[index] = "funded before Equal Shares starts: it costs nothing and has support"
+        details[index] = {"step": 0, "free": True}
+    purchases = final_run.purchases if final_run is not None else ()
+    for step, purchase in enumerate(purchases, start=1):
+        index = purchase.project
+        order.append(index)
+        spent += projects[index].cost
+        per_voter = purchase.payment * scale  # per unit of utility, for a voter of weight 1
+        equal = electorate.utilities[index] is None
+        payment_text = (
+            f"each supporter paid {money(per_voter)}"
+            if equal
+            else f"each supporter paid {money(per_voter)} per point"
+        )
+        if purchase.paid_all:
+            payment_text += (
+                f" (or all they had left: {decimal_text(purchase.paid_all)} voters paid less)"
+            )
+        reasons[index] = (
+            f"funded by Equal Shares at step {step}: price per unit of satisfaction rho = "
+            f"{purchase.rho} (about {decimal_text(purchase.rho, 9)}); {payment_text}"
+        )
+        details[index] = {
+            "step": step,
+            "rho": purchase.rho,
+            "rho_decimal": decimal_text(purchase.rho, 9),
+            "payment_per_supporter": per_voter,
+            "payment_per_supporter_text": money(per_voter),
+            "supporters_paying_all_they_had": purchase.paid_all,
+        }
+        steps.append(
+            {
+                "step": step,
+                "project": projects[index].id,
+                "rho": purchase.rho,
+                "rho_decimal": decimal_text(purchase.rho, 9),
+                "payment_per_supporter": per_voter,
+                "cost": projects[index].cost,
+                "spent": spent,
+            }
+        )
+    mes_count = len(order)
+    for index, left in completed:
+        order.append(index)
+        spent += projects[index].cost
+        reasons[index] = (
+            f"funded by the greedy completion: {money(left)} was left when it was reached"
+        )
+        details[index] = {
+            "step": len(order),
+            "completion": "greedy",
+            "budget_left_when_reached": left,
+        }
+        steps.append(
+            {
+                "step": len(order),
+                "project": projects[index].id,
+                "completion": "greedy",
+                "cost": projects[index].cost,
+                "spent": spent,
+            }
+        )
+    funded = set(order)
+    money_left = final_run.money_left if final_run is not None else {}
+    outcomes: list[ProjectOutcome] = []
+    for index, project in enumerate(projects):
+        if index not in funded:
+            if electorate.total_utility[index] == 0:
+                reasons[index] = (
+                    "not funded: no voter supports it, and Equal Shares funds only supported "
+                    "projects"
+                )
+                details[index] = {"supported": False}
+            elif project.cost > 0 and index in money_left:
+                short = money_left[index]
+                reasons[index] = (
+                    f"not funded: its supporters had {money(short)} left in total, less than its "
+                    f"cost of {money(project.cost)}"
+                )
+                details[index] = {"supporters_money_left": short}
+            else:
+                reasons[index] = "not funded: Equal Shares did not reach it"
+                details[index] = {}
+            if completion in ("greedy", "add1-greedy"):
+                reasons[index] += "; the greedy completion could not fit it in the budget left"
+        outcomes.append(
+            ProjectOutcome(
+                id=project.id,
+                cost=project.cost,
+                support=_plain(electorate.support[index]),
+                funded=index in funded,
+                reason=reasons[index],
+                details=details[index],
+            )
+        )
+    options: dict[str, object] = {"satisfaction": satisfaction, "completion": completion}
+    if completion in ("add1", "add1-greedy"):
+        options["per_voter_budget"] = per_voter_start
+        options["per_voter_budget_decimal"] = decimal_text(per_voter_start / unit, 6)
+        options["add1_runs"] = runs
+    if channel_weights:
+        options["channel_weights"] = dict(sorted(channel_weights.items()))
+    options["funded_by_equal_shares"] = mes_count
+    return Allocation(
+        rule=rule,
+        options=options,
+        selected=tuple(projects[index].id for index in order),
+        total_cost=sum(projects[index].cost for index in order),
+        budget=instance.budget,
+        unit=unit,
+        projects=tuple(outcomes),
+        tie_break=order_rule.keys,
+        voters_with_funded_project=voters_with_funded_project(profile, funded),
+        steps=tuple(steps),
+    )
+
+
+def _plain(value: Fraction) -> int | Fraction:
+    return value.numerator if value.denominator == 1 else value
