@@ -37,6 +37,7 @@ from stemmen.tally.profiles import (
     IntArray,
     Profile,
     RankedProfile,
+    weighted_column_sums,
 )
 from stemmen.tally.result import IrvRound, Score, Tally
 from stemmen.tally.tiebreak import TieBreak, TieBreakStep, break_tiers
@@ -191,15 +192,23 @@ def plurality(profile: RankedProfile, context: Context) -> Outcome:
 
 
 def _borda_points(profile: RankedProfile, context: Context) -> list[Fraction]:
-    support = profile.support_matrix(unranked_below_ranked=context.unranked_below_ranked)
     m = len(profile.options)
-    ranked = profile.positions < m
+    if profile.is_complete() and profile.is_strict():
+        # No ties anywhere: an option in position p earns m - 1 - p points.
+        points = weighted_column_sums(profile.counts, np.ones_like(profile.positions, dtype=bool))
+        points = (m - 1) * points - np.einsum(
+            "k,km->m", profile.counts, profile.positions, dtype=np.int64
+        )
+        return [Fraction(int(v)) for v in points]
+    support = profile.support_matrix(unranked_below_ranked=context.unranked_below_ranked)
+    positions = profile.compact_positions()
+    ranked = positions < m
     tied = np.zeros((m, m), dtype=np.int64)
     for x in range(m):
-        same = profile.positions == profile.positions[:, x : x + 1]
+        same = positions == positions[:, x : x + 1]
         if not context.unranked_below_ranked:
             same &= ranked
-        tied[x] = profile.counts @ same
+        tied[x] = weighted_column_sums(profile.counts, same)
     np.fill_diagonal(tied, 0)
     doubled = 2 * support.sum(axis=1) + tied.sum(axis=1)
     return [Fraction(int(v), 2) for v in doubled]
@@ -229,13 +238,13 @@ def mbc(profile: RankedProfile, context: Context) -> Outcome:
     effect: unranked options score 0 by definition.
     """
     m = len(profile.options)
-    positions = profile.positions
+    positions = profile.compact_positions()
     ranked = positions < m
     doubled = np.zeros(m, dtype=np.int64)
     for x in range(m):
         column = positions[:, x : x + 1]
-        below = ((positions > column) & ranked).sum(axis=1)
-        tied = ((positions == column) & ranked).sum(axis=1) - 1
+        below = ((positions > column) & ranked).sum(axis=1, dtype=np.int64)
+        tied = ((positions == column) & ranked).sum(axis=1, dtype=np.int64) - 1
         per_ballot = np.where(ranked[:, x], 2 + 2 * below + tied, 0)
         doubled[x] = int(profile.counts @ per_ballot)
     scores = {o: Fraction(int(v), 2) for o, v in zip(profile.options, doubled, strict=True)}
@@ -414,6 +423,55 @@ def _order_pairs_by_tie_break(
 # --------------------------------------------------------------------------- ranked: IRV
 
 
+class _FirstChoices:
+    """Each ballot's highest continuing option, updated only for ballots an elimination hits.
+
+    ``top[b]`` is the option ballot b counts for, ``SPLIT`` when several continuing options
+    tie at its top (each gets an equal share), ``EXHAUSTED`` when it ranks none of them.
+    """
+
+    SPLIT = -1
+    EXHAUSTED = -2
+
+    def __init__(self, profile: RankedProfile) -> None:
+        self.positions = profile.compact_positions()
+        self.counts = profile.counts
+        self.m = len(profile.options)
+        self.continuing = np.ones(self.m, dtype=bool)
+        self.top = np.empty(len(self.counts), dtype=np.int64)
+        self._recompute(np.arange(len(self.counts)))
+
+    def _recompute(self, rows: np.ndarray) -> None:
+        sub = np.where(self.continuing[np.newaxis, :], self.positions[rows], self.m)
+        best = sub.min(axis=1) if self.m else np.zeros(len(rows), dtype=np.int16)
+        on_top = (sub == best[:, np.newaxis]) & (best < self.m)[:, np.newaxis]
+        sizes = on_top.sum(axis=1)
+        self.top[rows] = np.where(
+            sizes == 1, on_top.argmax(axis=1), np.where(sizes == 0, self.EXHAUSTED, self.SPLIT)
+        )
+
+    def eliminate(self, option: int) -> None:
+        hit = self.top == self.SPLIT
+        hit[hit] = self.positions[hit, option] == self.positions[hit].min(axis=1)
+        rows = np.flatnonzero((self.top == option) | hit)
+        self.continuing[option] = False
+        self._recompute(rows)
+
+    def votes(self) -> tuple[list[Fraction], Fraction]:
+        whole = np.zeros(self.m, dtype=np.int64)
+        single = self.top >= 0
+        np.add.at(whole, self.top[single], self.counts[single])
+        votes = [Fraction(int(v)) for v in whole]
+        for row in np.flatnonzero(self.top == self.SPLIT).tolist():
+            sub = np.where(self.continuing, self.positions[row], self.m)
+            shared = np.flatnonzero(sub == sub.min()).tolist()
+            share = Fraction(int(self.counts[row]), len(shared))
+            for option in shared:
+                votes[option] += share
+        exhausted = Fraction(int(self.counts[self.top == self.EXHAUSTED].sum()))
+        return votes, exhausted
+
+
 @register("irv", "ranked", "instant runoff: eliminate the fewest first choices, one per round")
 def irv(profile: RankedProfile, context: Context) -> Outcome:
     """Instant runoff: each ballot counts for its highest-ranked continuing option (k options
@@ -434,9 +492,10 @@ def irv(profile: RankedProfile, context: Context) -> Outcome:
     eliminated_order: list[str] = []
     last_votes: dict[str, Score] = {}
     number = 0
+    first_choices = _FirstChoices(profile)
     while continuing.sum() > 1:
         number += 1
-        votes, exhausted = top_votes(profile, continuing)
+        votes, exhausted = first_choices.votes()
         alive = [x for x in range(m) if continuing[x]]
         for x in alive:
             last_votes[options[x]] = votes[x]
@@ -463,6 +522,7 @@ def irv(profile: RankedProfile, context: Context) -> Outcome:
         if loser is None:
             return _irv_all_orders(profile, continuing, eliminated_order, last_votes, rounds)
         continuing[options.index(loser)] = False
+        first_choices.eliminate(options.index(loser))
         eliminated_order.append(loser)
     survivors = [options[x] for x in range(m) if continuing[x]]
     if number == 0 and survivors:

@@ -52,16 +52,22 @@ def _merge_rows(rows: npt.NDArray[np.int64], counts: IntArray) -> tuple[IntArray
     if span**width < 2**62:
         # One integer key per row makes the merge a plain 1-D sort, much faster than axis=0.
         weights = span ** np.arange(width - 1, -1, -1, dtype=np.int64)
-        keys = (rows.astype(np.int64) - low) @ weights
+        keys = (rows - low) @ weights if low else rows @ weights
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         merged = np.add.reduceat(counts.astype(np.int64)[order], starts)
-        return rows[order[starts]].astype(np.int64), merged.astype(np.int64)
+        return rows[order[starts]], merged
     unique_rows, inverse = np.unique(rows, axis=0, return_inverse=True)
     merged = np.zeros(len(unique_rows), dtype=np.int64)
     np.add.at(merged, inverse.ravel(), counts.astype(np.int64))
     return unique_rows.astype(np.int64), merged
+
+
+def weighted_column_sums(counts: IntArray, mask: BoolArray) -> IntArray:
+    """``counts @ mask`` in exact integers, without widening the boolean matrix to int64."""
+    sums: IntArray = np.einsum("k,km->m", counts, mask.view(np.int8), dtype=np.int64)
+    return sums
 
 
 def _check_counts(counts: IntArray) -> None:
@@ -167,17 +173,20 @@ class RankedProfile:
             return cached
         m = len(self.options)
         support = np.zeros((m, m), dtype=np.int64)
-        positions = self.positions
-        counts = self.counts
+        positions = self.compact_positions()
         for x in range(m):
-            column = positions[:, x : x + 1]
-            above = column < positions
+            above = positions[:, x : x + 1] < positions
             if not unranked_below_ranked:
                 above &= positions != self.unranked
-            support[x] = counts @ above
+            support[x] = weighted_column_sums(self.counts, above)
         support[np.arange(m), np.arange(m)] = 0
         self._pairwise_cache[unranked_below_ranked] = support
         return support
+
+    def compact_positions(self) -> npt.NDArray[np.int16]:
+        """The positions in 16 bits: comparisons over a million rows move a quarter the bytes."""
+        compact: npt.NDArray[np.int16] = self.positions.astype(np.int16)
+        return compact
 
     def restrict(self, keep: Sequence[str]) -> RankedProfile:
         """The same ballots over a subset of the options (tiers renumbered)."""
