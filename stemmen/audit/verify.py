@@ -1,0 +1,909 @@
+"""Verify a published bundle with no server: chain, rule set, phases, seed, ballots, result.
+
+:func:`verify_bundle` runs every check of ``docs/verification.md`` and returns a
+:class:`VerificationReport`: one verdict line per check (``OK  chain: 412 entries, head
+3f2a...``) and every discrepancy with where it is. It never stops at the first problem, so one
+run tells an auditor everything that is wrong. :func:`verify_receipt` checks one resident's
+receipt code against the bundle.
+
+The result is recomputed by calling one function per family, :func:`recompute_budget_area`
+and :func:`recompute_question`, which hand the published cast-vote record to the pure engines
+(``stemmen.budget`` and ``stemmen.tally``) under the pinned rule set and the revealed seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from stemmen.audit.bundle import (
+    BUDGET,
+    BUNDLE_FORMAT,
+    NONCE_COLUMN,
+    PHASES,
+    BundleError,
+    family_of,
+    results_hash,
+    round_frame_hash,
+)
+from stemmen.audit.canonical import CanonicalJSONError, canonical_bytes, canonical_hash
+from stemmen.audit.chain import (
+    BALLOT_ACCEPTED,
+    BALLOT_SUPERSEDED,
+    PAPER_BATCH_CONFIRMED,
+    RESULT_PUBLISHED,
+    ROUND_CLOSED,
+    ROUND_CREATED,
+    ROUND_PHASE_CHANGED,
+    SEED_COMMITTED,
+    SEED_REVEALED,
+    Finding,
+    LogEntry,
+    LogFormatError,
+    verify_chain,
+)
+from stemmen.audit.merkle import (
+    MerkleError,
+    inclusion_proof,
+    merkle_root,
+    receipt_leaves,
+    verify_inclusion,
+)
+from stemmen.audit.receipts import (
+    NONCE_BYTES,
+    ReceiptCodeError,
+    budget_ballot_record,
+    check_seed,
+    compute_receipt_hash,
+    preferendum_ballot_record,
+    receipt_hash,
+)
+
+__all__ = [
+    "CheckLine",
+    "ReceiptReport",
+    "VerificationReport",
+    "recompute_budget_area",
+    "recompute_question",
+    "verify_bundle",
+    "verify_receipt",
+]
+
+# Phases in which an event may be logged; anything else is out of order.
+_EVENT_PHASES = {
+    BALLOT_ACCEPTED: {"voting"},
+    BALLOT_SUPERSEDED: {"voting"},
+    PAPER_BATCH_CONFIRMED: {"voting", "closed"},
+    ROUND_CLOSED: {"closed"},
+    SEED_REVEALED: {"closed", "published"},
+    RESULT_PUBLISHED: {"closed", "published"},
+}
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One verdict line: ``OK``, ``FAIL`` or ``SKIP`` (could not run: a part is missing)."""
+
+    status: str
+    name: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.status:<4} {self.name}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    lines: tuple[CheckLine, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and all(line.status == "OK" for line in self.lines)
+
+    def render(self) -> str:
+        text = [str(line) for line in self.lines]
+        if self.findings:
+            text.append("")
+            text.append(f"{len(self.findings)} discrepancies:")
+            text.extend(f"  - {finding}" for finding in self.findings)
+        text.append("")
+        text.append(
+            "VERIFIED: every check passed"
+            if self.ok
+            else "NOT VERIFIED: see the discrepancies above"
+        )
+        return "\n".join(text)
+
+
+@dataclass
+class _State:
+    """What the checks learn from the bundle and hand on to later checks."""
+
+    round_id: str = ""
+    family: str = ""
+    entries: list[LogEntry] = field(default_factory=list)
+    chain_intact: bool = False
+    # receipt -> (area code or None, the ballot record the receipt commits to)
+    ballots: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
+    pabulib_by_area: dict[str, str] = field(default_factory=dict)
+
+
+class _Verifier:
+    def __init__(self, bundle: Mapping[str, Any], expected_heads: Sequence[str]) -> None:
+        self.bundle = bundle
+        self.expected_heads = list(expected_heads)
+        self.lines: list[CheckLine] = []
+        self.findings: list[Finding] = []
+        self.state = _State()
+
+    def fail(self, check: str, where: str, message: str) -> None:
+        self.findings.append(Finding(check, where, message))
+
+    def run(self, name: str, check: Callable[[], str]) -> None:
+        before = len(self.findings)
+        try:
+            detail = check()
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+            self.lines.append(CheckLine("SKIP", name, f"could not run: {what}"))
+            self.fail(
+                "bundle.format", name, f"the bundle part this check reads is malformed: {what}"
+            )
+            return
+        status = "OK" if len(self.findings) == before else "FAIL"
+        self.lines.append(CheckLine(status, name, detail))
+
+    # ------------------------------------------------------------------ the checks
+
+    def check_format(self) -> str:
+        found = self.bundle.get("format")
+        if found != BUNDLE_FORMAT:
+            self.fail("bundle.format", "format", f"expected {BUNDLE_FORMAT!r}, found {found!r}")
+        round_definition = self.bundle["round"]
+        self.state.round_id = str(round_definition["id"])
+        self.state.family = family_of(round_definition)
+        engine = self.bundle.get("engine", {})
+        return (
+            f"{found}, round {self.state.round_id} ({round_definition['instrument']}), "
+            f"built by {engine.get('name', '?')} {engine.get('version', '?')}"
+        )
+
+    def check_chain(self) -> str:
+        log = self.bundle["log"]
+        entries = []
+        for index, raw in enumerate(log["entries"]):
+            try:
+                entries.append(LogEntry.from_json(raw))
+            except LogFormatError as error:
+                self.fail("log.format", f"log entry {index + 1}", str(error))
+        self.state.entries = entries
+        report = verify_chain(entries, self.expected_heads)
+        self.findings.extend(report.findings)
+        claimed = log.get("head")
+        if claimed != report.head:
+            self.fail(
+                "log.head",
+                "log.head",
+                f"the bundle names head {str(claimed)[:12]}..., but its last entry hashes to "
+                f"{str(report.head)[:12]}...",
+            )
+        for entry in entries:
+            if entry.round_id != self.state.round_id:
+                self.fail(
+                    "log.round",
+                    f"log entry seq {entry.seq}",
+                    f"belongs to round {entry.round_id!r}, not {self.state.round_id!r}",
+                )
+        self.state.chain_intact = report.ok
+        return report.summary()
+
+    def _events(self, kind: str) -> list[LogEntry]:
+        return [entry for entry in self.state.entries if entry.kind == kind]
+
+    def _opening(self) -> LogEntry | None:
+        for entry in self._events(ROUND_PHASE_CHANGED):
+            if entry.payload.get("to") == "voting":
+                return entry
+        return None
+
+    def check_ruleset(self) -> str:
+        ruleset = self.bundle["ruleset"]
+        computed = canonical_hash(ruleset["document"])
+        where = "ruleset"
+        if ruleset["hash"] != computed:
+            self.fail(
+                "ruleset.hash",
+                where,
+                f"the document hashes to {computed[:12]}..., the bundle says "
+                f"{str(ruleset['hash'])[:12]}...: the rule set was changed",
+            )
+        pinned = self.bundle["round"].get("ruleset_hash")
+        if pinned != computed:
+            self.fail(
+                "ruleset.pinned",
+                "round.ruleset_hash",
+                f"the round pins {str(pinned)[:12]}..., not this document ({computed[:12]}...)",
+            )
+        if ruleset["document"].get("instrument") != self.bundle["round"].get("instrument"):
+            self.fail("ruleset.instrument", where, "the rule set is for another instrument")
+        created = self._events(ROUND_CREATED)
+        if len(created) != 1:
+            self.fail("ruleset.logged", "log", f"{len(created)} round.created events, expected 1")
+        elif created[0].payload.get("ruleset_hash") != computed:
+            self.fail(
+                "ruleset.logged",
+                f"log seq {created[0].seq} (round.created)",
+                "the rule-set hash logged when the round was created is not this document's",
+            )
+        opening = self._opening()
+        if opening is None:
+            self.fail("ruleset.logged", "log", "no phase change to voting: the round never opened")
+            return f"sha256 {computed[:12]}..."
+        if opening.payload.get("ruleset_hash") != computed:
+            self.fail(
+                "ruleset.logged",
+                f"log seq {opening.seq} (opening)",
+                "the rule-set hash logged when voting opened is not this document's: the rule "
+                "set was changed after the opening",
+            )
+        return (
+            f"sha256 {computed[:12]}..., pinned by the round and logged at opening "
+            f"(seq {opening.seq})"
+        )
+
+    def check_round(self) -> str:
+        computed = round_frame_hash(self.bundle["round"])
+        opening = self._opening()
+        if opening is None:
+            self.fail("round.frame", "log", "no opening event to compare the round with")
+        elif opening.payload.get("round_hash") != computed:
+            self.fail(
+                "round.frame",
+                f"log seq {opening.seq} (opening)",
+                "the round definition (areas, budgets, projects, questions) differs from the "
+                "one logged when voting opened",
+            )
+        round_definition = self.bundle["round"]
+        if self.state.family == BUDGET:
+            parts = [
+                f"{area['code']} EUR {Fraction(int(area['budget_cents']), 100)} "
+                f"({len(area['projects'])} projects)"
+                for area in round_definition["areas"]
+            ]
+        else:
+            parts = [
+                f"{question['id']} ({question['method']}, {len(question['options'])} options)"
+                for question in round_definition["questions"]
+            ]
+        return f"frame {computed[:12]}... as opened: " + "; ".join(parts)
+
+    def check_phases(self) -> str:
+        phase = "draft"
+        seen = [phase]
+        ruleset_phases = set(self.bundle["ruleset"]["document"].get("phases", PHASES))
+        allowed = {"draft", "closed", "published"} | ruleset_phases
+        for entry in self.state.entries:
+            where = f"log seq {entry.seq} ({entry.kind})"
+            if entry.kind == ROUND_PHASE_CHANGED:
+                source, target = entry.payload.get("from"), entry.payload.get("to")
+                if source != phase:
+                    self.fail("phases.order", where, f"changes from {source!r} while in {phase!r}")
+                if target not in PHASES or PHASES.index(target) <= PHASES.index(phase):
+                    self.fail("phases.order", where, f"goes back or sideways: {phase} -> {target}")
+                elif target not in allowed:
+                    self.fail("phases.ruleset", where, f"phase {target!r} is not in the rule set")
+                if target in PHASES:
+                    phase = str(target)
+                    seen.append(phase)
+            elif entry.kind in _EVENT_PHASES and phase not in _EVENT_PHASES[entry.kind]:
+                self.fail("phases.event", where, f"logged in phase {phase!r}")
+        if "voting" in seen and "closed" not in seen:
+            self.fail("phases.order", "log", "voting opened but the round was never closed")
+        defined = [item["phase"] for item in self.bundle["round"].get("phases", [])]
+        logged = [name for name in seen if name != "draft"]
+        if defined and defined != logged[: len(defined)]:
+            self.fail(
+                "phases.round",
+                "round.phases",
+                f"the round lists {defined}, the log shows {logged}",
+            )
+        starts = [item.get("start") for item in self.bundle["round"].get("phases", [])]
+        known = [start for start in starts if start]
+        if known != sorted(known):
+            self.fail("phases.round", "round.phases", "phase start times are not in order")
+        return " -> ".join(seen) + (", in order" if phase in ("closed", "published") else "")
+
+    def check_seed(self) -> str:
+        seed = self.bundle["seed"]
+        value, commitment = str(seed["value"]), str(seed["commitment"])
+        if not check_seed(value, commitment):
+            self.fail("seed.commitment", "seed", "the revealed seed does not match its commitment")
+        committed = self._events(SEED_COMMITTED)
+        if len(committed) != 1:
+            self.fail("seed.logged", "log", f"{len(committed)} seed.committed events, expected 1")
+        else:
+            if committed[0].payload.get("commitment") != commitment:
+                self.fail(
+                    "seed.logged",
+                    f"log seq {committed[0].seq}",
+                    "the commitment logged at opening is not the bundle's",
+                )
+            first_ballot = next(
+                (e.seq for e in self.state.entries if e.kind == BALLOT_ACCEPTED), None
+            )
+            if first_ballot is not None and first_ballot < committed[0].seq:
+                self.fail(
+                    "seed.logged",
+                    f"log seq {committed[0].seq}",
+                    "the seed was committed after ballots were accepted",
+                )
+        revealed = self._events(SEED_REVEALED)
+        if len(revealed) != 1 or revealed[0].payload.get("seed") != value:
+            self.fail("seed.logged", "log", "the seed revealed in the log is not the bundle's")
+        return f"revealed seed matches the commitment {commitment[:12]}... logged before voting"
+
+    def check_cast_vote_record(self) -> str:
+        record = self.bundle["cast_vote_record"]
+        if self.state.family == BUDGET:
+            return self._check_budget_record(record)
+        return self._check_preferendum_record(record)
+
+    def _add_ballot(
+        self, where: str, receipt: str, nonce: str, area: str | None, content: dict[str, Any]
+    ) -> None:
+        if receipt in self.state.ballots:
+            self.fail("ballots.duplicate", where, f"receipt {receipt[:12]}... appears twice")
+            return
+        try:
+            raw_nonce = bytes.fromhex(nonce)
+        except ValueError:
+            raw_nonce = b""
+        if len(raw_nonce) != NONCE_BYTES:
+            self.fail("ballots.nonce", where, f"nonce is not {NONCE_BYTES} bytes of hex")
+            return
+        try:
+            recomputed = compute_receipt_hash(canonical_bytes(content), raw_nonce)
+        except CanonicalJSONError as error:
+            self.fail("ballots.receipt", where, f"ballot cannot be hashed: {error}")
+            return
+        if recomputed != receipt:
+            self.fail(
+                "ballots.receipt",
+                where,
+                f"the ballot does not hash to its receipt {receipt[:12]}...: the ballot was "
+                "changed after it was cast",
+            )
+        self.state.ballots[receipt] = (area, content)
+
+    def _check_budget_record(self, record: Mapping[str, Any]) -> str:
+        from stemmen.budget.pabulib import PabulibError, parse_pabulib
+
+        areas = {area["code"]: area for area in self.bundle["round"]["areas"]}
+        published = {item["area"]: item["pabulib"] for item in record["areas"]}
+        if sorted(published) != sorted(areas):
+            self.fail(
+                "cvr.areas",
+                "cast_vote_record.areas",
+                f"records for {sorted(published)}, the round has {sorted(areas)}",
+            )
+        for code in sorted(published):
+            text = published[code]
+            where = f"cast-vote record of {code}"
+            try:
+                instance, profile = parse_pabulib(text)
+            except PabulibError as error:
+                self.fail("cvr.pabulib", where, str(error))
+                continue
+            self.state.pabulib_by_area[code] = text
+            area = areas.get(code)
+            if area is not None:
+                self._compare_projects(where, area, instance)
+            voter_ids = [voter.id for voter in profile.voters]
+            if voter_ids != sorted(voter_ids):
+                self.fail(
+                    "cvr.order",
+                    where,
+                    "ballots are not sorted by receipt: their order may reveal who voted when",
+                )
+            for line, voter in enumerate(profile.voters, start=1):
+                vote = [instance.projects[index].id for index in voter.projects]
+                content = budget_ballot_record(self.state.round_id, code, vote, voter.points)
+                self._add_ballot(
+                    f"{where}, ballot {line}",
+                    voter.id,
+                    voter.attributes.get(NONCE_COLUMN, ""),
+                    code,
+                    content,
+                )
+        count = sum(1 for area, _ in self.state.ballots.values() if area is not None)
+        return f"{count} ballots in {len(published)} pabulib files, every receipt recomputed"
+
+    def _compare_projects(self, where: str, area: Mapping[str, Any], instance: Any) -> None:
+        expected = {str(p["id"]): int(p["cost_cents"]) for p in area["projects"]}
+        found = {
+            project.id: Fraction(project.cost * 100, instance.unit) for project in instance.projects
+        }
+        if set(found) != set(expected):
+            self.fail(
+                "cvr.projects",
+                where,
+                f"projects {sorted(found)} differ from the round's {sorted(expected)}",
+            )
+        for project_id in sorted(set(found) & set(expected)):
+            if found[project_id] != expected[project_id]:
+                self.fail(
+                    "cvr.projects",
+                    f"{where}, project {project_id}",
+                    f"costs {found[project_id]} cents, the round says {expected[project_id]}",
+                )
+        budget = Fraction(instance.budget * 100, instance.unit)
+        if budget != int(area["budget_cents"]):
+            self.fail(
+                "cvr.budget", where, f"budget {budget} cents, the round says {area['budget_cents']}"
+            )
+
+    def _check_preferendum_record(self, record: Mapping[str, Any]) -> str:
+        questions = {q["id"]: q for q in self.bundle["round"]["questions"]}
+        receipts = [str(ballot["receipt"]) for ballot in record["ballots"]]
+        if receipts != sorted(receipts):
+            self.fail(
+                "cvr.order",
+                "cast_vote_record.ballots",
+                "ballots are not sorted by receipt: their order may reveal who voted when",
+            )
+        for line, ballot in enumerate(record["ballots"], start=1):
+            where = f"cast-vote record, ballot {line}"
+            answers = ballot["answers"]
+            unknown = sorted(set(answers) - set(questions))
+            if unknown:
+                self.fail("cvr.questions", where, f"answers unknown questions {unknown}")
+            content = preferendum_ballot_record(self.state.round_id, answers)
+            self._add_ballot(where, str(ballot["receipt"]), str(ballot["nonce"]), None, content)
+        return f"{len(receipts)} ballots over {len(questions)} questions, every receipt recomputed"
+
+    def check_merkle(self) -> str:
+        listed = [str(receipt) for receipt in self.bundle["receipts"]]
+        if listed != sorted(listed):
+            self.fail("merkle.order", "receipts", "receipts are not in ascending order")
+        try:
+            leaves = receipt_leaves(listed)
+        except MerkleError as error:
+            self.fail("merkle.receipts", "receipts", str(error))
+            return "receipts unreadable"
+        root = merkle_root(leaves).hex()
+        if root != self.bundle["merkle_root"]:
+            self.fail(
+                "merkle.root",
+                "merkle_root",
+                f"the receipts give root {root[:12]}..., the bundle says "
+                f"{str(self.bundle['merkle_root'])[:12]}...",
+            )
+        closed = self._events(ROUND_CLOSED)
+        if len(closed) != 1:
+            self.fail("merkle.logged", "log", f"{len(closed)} round.closed events, expected 1")
+        elif closed[0].payload.get("merkle_root") != root:
+            self.fail(
+                "merkle.logged",
+                f"log seq {closed[0].seq} (round.closed)",
+                "the ballot tree root logged at the close differs from the receipts' root: "
+                "ballots were added or removed after the close",
+            )
+        in_record = set(self.state.ballots)
+        for receipt in sorted(set(listed) - in_record):
+            self.fail("merkle.record", f"receipt {receipt[:12]}...", "listed but has no ballot")
+        for receipt in sorted(in_record - set(listed)):
+            self.fail("merkle.record", f"receipt {receipt[:12]}...", "a ballot that is not listed")
+        return f"{len(leaves)} receipts, root {root[:12]}... as logged at the close"
+
+    def check_counts(self) -> str:
+        accepted: dict[str, LogEntry] = {}
+        superseded: set[str] = set()
+        confirmed_batches: set[str] = set()
+        for entry in self.state.entries:
+            where = f"log seq {entry.seq}"
+            if entry.kind == BALLOT_ACCEPTED:
+                receipt = str(entry.payload.get("receipt"))
+                if receipt in accepted:
+                    self.fail("counts.log", where, f"receipt {receipt[:12]}... accepted twice")
+                accepted[receipt] = entry
+            elif entry.kind == BALLOT_SUPERSEDED:
+                receipt = str(entry.payload.get("receipt"))
+                if receipt not in accepted:
+                    self.fail("counts.log", where, f"supersedes unknown receipt {receipt[:12]}...")
+                superseded.add(receipt)
+            elif entry.kind == PAPER_BATCH_CONFIRMED:
+                confirmed_batches.add(str(entry.payload.get("batch")))
+        counted = {
+            receipt
+            for receipt, entry in accepted.items()
+            if receipt not in superseded
+            and (
+                entry.payload.get("channel") != "paper"
+                or str(entry.payload.get("batch")) in confirmed_batches
+            )
+        }
+        unconfirmed = sum(
+            1
+            for receipt, entry in accepted.items()
+            if receipt not in superseded and receipt not in counted
+        )
+        published = {str(receipt) for receipt in self.bundle["receipts"]}
+        for receipt in sorted(counted - published):
+            self.fail(
+                "counts.missing",
+                f"receipt {receipt[:12]}... (accepted at seq {accepted[receipt].seq})",
+                "accepted and never superseded, but not published: a counted ballot was dropped",
+            )
+        for receipt in sorted(published - counted):
+            reason = "was superseded" if receipt in superseded else "was never accepted"
+            self.fail(
+                "counts.extra",
+                f"receipt {receipt[:12]}...",
+                f"published but {reason} in the log: a ballot was inserted",
+            )
+        closed = self._events(ROUND_CLOSED)
+        if len(closed) == 1 and closed[0].payload.get("ballots") != len(published):
+            self.fail(
+                "counts.closed",
+                f"log seq {closed[0].seq}",
+                f"{closed[0].payload.get('ballots')} ballots logged at the close, "
+                f"{len(published)} published",
+            )
+        return (
+            f"{len(accepted)} accepted - {len(superseded)} superseded"
+            + (f" - {unconfirmed} in unconfirmed paper batches" if unconfirmed else "")
+            + f" = {len(counted)}; {len(published)} published"
+        )
+
+    def check_results(self) -> str:
+        results = self.bundle["results"]
+        published = self._events(RESULT_PUBLISHED)
+        computed_hash = results_hash(results)
+        if len(published) != 1:
+            self.fail("result.logged", "log", f"{len(published)} result.published events")
+        elif published[0].payload.get("results_hash") != computed_hash:
+            self.fail(
+                "result.logged",
+                f"log seq {published[0].seq} (result.published)",
+                "the published results differ from those whose hash was logged",
+            )
+        ruleset = self.bundle["ruleset"]["document"]
+        seed = str(self.bundle["seed"]["value"])
+        if self.state.family == BUDGET:
+            return self._check_budget_results(results, ruleset, seed)
+        return self._check_question_results(results, ruleset, seed)
+
+    def _check_budget_results(
+        self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
+    ) -> str:
+        by_area = {str(item["area"]): item for item in results}
+        funded = 0
+        for code in sorted(set(by_area) | set(self.state.pabulib_by_area)):
+            where = f"result of {code}"
+            if code not in by_area:
+                self.fail("result.missing", where, "no published result for this area")
+                continue
+            if code not in self.state.pabulib_by_area:
+                self.fail("result.extra", where, "a result for an area without ballots")
+                continue
+            ours = recompute_budget_area(self.state.pabulib_by_area[code], ruleset, seed)
+            theirs = by_area[code]["allocation"]
+            if sorted(ours["selected"]) != sorted(theirs["selected"]):
+                self.fail(
+                    "result.recomputed",
+                    where,
+                    f"published funds {sorted(theirs['selected'])}, the engine funds "
+                    f"{sorted(ours['selected'])}",
+                )
+            if ours["total_cost_minor"] != theirs.get("total_cost_minor"):
+                self.fail(
+                    "result.recomputed",
+                    where,
+                    f"published total {theirs.get('total_cost')}, recomputed {ours['total_cost']}",
+                )
+            if _outcomes(ours) != _outcomes(theirs):
+                self.fail(
+                    "result.explanation",
+                    where,
+                    "the per-project explanation differs from the recomputed one",
+                )
+            funded += len(ours["selected"])
+        return (
+            f"recomputed {len(by_area)} areas with {_rule_text(ruleset)}: "
+            f"{funded} projects funded, as published"
+        )
+
+    def _check_question_results(
+        self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
+    ) -> str:
+        by_question = {str(item["question"]): item for item in results}
+        questions = {str(q["id"]): q for q in self.bundle["round"]["questions"]}
+        for qid in sorted(set(by_question) | set(questions)):
+            where = f"result of question {qid}"
+            if qid not in by_question or qid not in questions:
+                self.fail("result.missing", where, "question and result do not match up")
+                continue
+            answers = [
+                content["answers"][qid]
+                for _, content in self.state.ballots.values()
+                if qid in content["answers"]
+            ]
+            ours = recompute_question(questions[qid], answers, ruleset, seed)
+            theirs = by_question[qid]["tally"]
+            for key in ("method", "ranking", "scores"):
+                if ours.get(key) != theirs.get(key):
+                    self.fail(
+                        "result.recomputed",
+                        f"{where}, {key}",
+                        f"published {theirs.get(key)!r}, recomputed {ours.get(key)!r}",
+                    )
+        return f"recomputed {len(by_question)} questions: rankings and scores as published"
+
+
+def _outcomes(allocation: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (item.get("id"), item.get("funded"), str(item.get("support")))
+        for item in allocation.get("projects", [])
+    ]
+
+
+def _rule_text(ruleset: Mapping[str, Any]) -> str:
+    allocation = ruleset.get("allocation", {})
+    parts = [str(allocation.get("rule"))]
+    parts.extend(
+        f"{key} {allocation[key]}" for key in ("satisfaction", "completion") if key in allocation
+    )
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------- recomputation
+
+
+def _tie_break(ruleset: Mapping[str, Any], seed: str) -> list[str]:
+    """The rule set's tie-break with its lottery bound to the revealed seed."""
+    return [
+        f"lottery:{seed}" if key == "lottery" else str(key) for key in ruleset.get("tie_break", [])
+    ]
+
+
+def budget_options(
+    ruleset: Mapping[str, Any], seed: str, instance: Any, profile: Any
+) -> tuple[str, dict[str, Any]]:
+    """The engine rule name and options a rule set's ``allocation`` section stands for."""
+    allocation = ruleset["allocation"]
+    rule = str(allocation["rule"])
+    options: dict[str, Any] = {"tie_break": ",".join(_tie_break(ruleset, seed))}
+    if rule in ("max-welfare", "mes") and "satisfaction" in allocation:
+        options["satisfaction"] = allocation["satisfaction"]
+    if rule == "mes" and "completion" in allocation:
+        options["completion"] = allocation["completion"]
+    minimum = allocation.get("min_support")
+    if minimum:
+        if "votes" in minimum:
+            options["threshold"] = int(minimum["votes"])
+        else:
+            options["threshold_share"] = Fraction(int(minimum["percent_of_voters"]), 100)
+    caps = allocation.get("category_caps_cents")
+    if caps:
+        key = "category_max" if rule == "max-welfare" else "category_caps"
+        options[key] = {
+            name: int(Fraction(int(cents) * instance.unit, 100)) for name, cents in caps.items()
+        }
+    shares = allocation.get("channel_weights")
+    if shares:
+        # Each channel makes up its share of the outcome: a voter weighs share / channel size.
+        sizes: dict[str, int] = {}
+        for voter in profile.voters:
+            channel = voter.attributes.get("voting_method", "")
+            sizes[channel] = sizes.get(channel, 0) + 1
+        total = sum(int(value) for value in shares.values())
+        options["channel_weights"] = {
+            channel: Fraction(int(shares[channel]) * profile.voter_count, total * sizes[channel])
+            for channel in sizes
+            if channel in shares
+        }
+    return rule, options
+
+
+def recompute_budget_area(
+    pabulib_text: str, ruleset: Mapping[str, Any], seed: str
+) -> dict[str, Any]:
+    """Allocate one area's published ``.pb`` under the pinned rule set; the allocation JSON."""
+    from stemmen.budget.pabulib import parse_pabulib
+
+    instance, profile = parse_pabulib(pabulib_text)
+    rule, options = budget_options(ruleset, seed, instance, profile)
+    allocation = _allocate(instance, profile, rule, options)
+    result: dict[str, Any] = allocation.to_json()
+    return result
+
+
+def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -> Any:
+    import stemmen.budget as budget
+
+    allocate = getattr(budget, "allocate", None)
+    if allocate is not None:
+        return allocate(instance, profile, rule, **options)
+    # Until the budget registry lands: the rules that exist, called directly.
+    if rule in ("greedy", "greedy-no-skip", "greedy-per-cost"):
+        from stemmen.budget import greedy as greedy_rules
+
+        function = {
+            "greedy": greedy_rules.greedy,
+            "greedy-no-skip": greedy_rules.greedy_no_skip,
+            "greedy-per-cost": greedy_rules.greedy_per_cost,
+        }[rule]
+        return function(instance, profile, **options)
+    if rule == "max-welfare":
+        from stemmen.budget.welfare import max_welfare
+
+        return max_welfare(instance, profile, **options)
+    raise BundleError(f"the budget engine has no rule {rule!r} yet")
+
+
+def recompute_question(
+    question: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]],
+    ruleset: Mapping[str, Any],
+    seed: str,
+) -> dict[str, Any]:
+    """Tally one question's published answers under its method; the tally JSON."""
+    from stemmen.tally import ApprovalProfile, GradeProfile, RankedProfile, Scale, tally
+
+    options = [str(o["id"]) if isinstance(o, Mapping) else str(o) for o in question["options"]]
+    profile: Any
+    if all("ranking" in answer for answer in answers) and answers:
+        profile = RankedProfile.from_rankings(options, [(1, a["ranking"]) for a in answers])
+    elif all("approvals" in answer for answer in answers) and answers:
+        profile = ApprovalProfile.from_sets(options, [(1, a["approvals"]) for a in answers])
+    else:
+        scale_spec = question.get("scale") or ruleset["ballot"].get("scale") or {}
+        scale = (
+            Scale.labelled(scale_spec["labels"])
+            if "labels" in scale_spec
+            else Scale.numeric(int(scale_spec["min"]), int(scale_spec["max"]))
+        )
+        profile = GradeProfile.from_grades(
+            options, scale, [(1, a.get("grades", a.get("scores", {}))) for a in answers]
+        )
+    lottery = [step for step in _tie_break(ruleset, seed) if step.startswith("lottery:")]
+    settings = ruleset.get("tally", {})
+    result = tally(
+        profile,
+        str(question["method"]),
+        tie_break=lottery or None,
+        unranked_below_ranked=bool(settings.get("unranked_below_ranked", True)),
+    )
+    plain: dict[str, Any] = result.to_json()
+    return plain
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def verify_bundle(
+    bundle: Mapping[str, Any], expected_heads: Iterable[str] = ()
+) -> VerificationReport:
+    """Run every check on a loaded bundle. ``expected_heads``: head hashes published earlier."""
+    verifier = _Verifier(bundle, list(expected_heads))
+    verifier.run("format", verifier.check_format)
+    if verifier.findings:
+        return VerificationReport(tuple(verifier.lines), tuple(verifier.findings))
+    verifier.run("chain", verifier.check_chain)
+    verifier.run("rule set", verifier.check_ruleset)
+    verifier.run("round", verifier.check_round)
+    verifier.run("phases", verifier.check_phases)
+    verifier.run("seed", verifier.check_seed)
+    verifier.run("cast-vote record", verifier.check_cast_vote_record)
+    verifier.run("ballot tree", verifier.check_merkle)
+    verifier.run("counts", verifier.check_counts)
+    verifier.run("result", verifier.check_results)
+    return VerificationReport(tuple(verifier.lines), tuple(verifier.findings))
+
+
+@dataclass(frozen=True)
+class ReceiptReport:
+    """What one resident learns from their receipt code."""
+
+    ok: bool
+    lines: tuple[str, ...]
+    receipt_hash: str | None = None
+    ballot: Mapping[str, Any] | None = None
+
+    def render(self) -> str:
+        return "\n".join(self.lines)
+
+
+def verify_receipt(bundle: Mapping[str, Any], code: str) -> ReceiptReport:
+    """Is the ballot behind ``code`` published, in the ballot tree, and logged as accepted?"""
+    lines: list[str] = []
+    receipts = [str(receipt) for receipt in bundle.get("receipts", [])]
+    try:
+        full = receipt_hash(code, receipts)
+    except ReceiptCodeError as error:
+        return ReceiptReport(False, (f"FAIL receipt: {error}",))
+    if full is None:
+        return ReceiptReport(
+            False,
+            (
+                f"FAIL receipt: no counted ballot has the code {code.strip()}. If you typed it "
+                "correctly and did not vote again later, your ballot was not counted: report "
+                "this to the municipality and the auditor.",
+            ),
+        )
+    ok = True
+    lines.append(f"OK   receipt: {code.strip()} is receipt {full}")
+    leaves = receipt_leaves(receipts)
+    index = leaves.index(bytes.fromhex(full))
+    proof = inclusion_proof(leaves, index)
+    root = bytes.fromhex(str(bundle.get("merkle_root", "")))
+    if verify_inclusion(bytes.fromhex(full), index, len(leaves), proof, root):
+        lines.append(
+            f"OK   ballot tree: leaf {index + 1} of {len(leaves)}, {len(proof)}-step proof to "
+            f"root {root.hex()[:12]}..."
+        )
+    else:
+        ok = False
+        lines.append("FAIL ballot tree: the receipt does not lead to the published root")
+    logged = [
+        entry
+        for entry in bundle.get("log", {}).get("entries", [])
+        if entry.get("kind") == BALLOT_ACCEPTED and entry.get("payload", {}).get("receipt") == full
+    ]
+    if logged:
+        lines.append(f"OK   log: accepted at seq {logged[0]['seq']} ({logged[0]['at']})")
+    else:
+        ok = False
+        lines.append("FAIL log: no ballot.accepted entry carries this receipt")
+    ballot = _published_ballot(bundle, full)
+    if ballot is None:
+        ok = False
+        lines.append("FAIL ballot: no ballot in the cast-vote record has this receipt")
+    else:
+        lines.append(f"OK   ballot as counted: {_describe(ballot)}")
+        lines.append("     Compare it with what you cast; if it differs, report it.")
+    return ReceiptReport(ok, tuple(lines), full, ballot)
+
+
+def _published_ballot(bundle: Mapping[str, Any], full: str) -> dict[str, Any] | None:
+    try:
+        family = family_of(bundle["round"])
+        record = bundle["cast_vote_record"]
+        if family == BUDGET:
+            from stemmen.budget.pabulib import parse_pabulib
+
+            for area in record["areas"]:
+                instance, profile = parse_pabulib(area["pabulib"])
+                for voter in profile.voters:
+                    if voter.id == full:
+                        ballot: dict[str, Any] = {
+                            "area": area["area"],
+                            "vote": [instance.projects[i].id for i in voter.projects],
+                        }
+                        if voter.points is not None:
+                            ballot["points"] = list(voter.points)
+                        return ballot
+            return None
+        for item in record["ballots"]:
+            if item["receipt"] == full:
+                return {"answers": item["answers"]}
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _describe(ballot: Mapping[str, Any]) -> str:
+    if "vote" in ballot:
+        points = ballot.get("points")
+        chosen = (
+            ", ".join(f"{p} ({n} points)" for p, n in zip(ballot["vote"], points, strict=True))
+            if points is not None
+            else ", ".join(ballot["vote"]) or "blank"
+        )
+        return f"area {ballot['area']}: {chosen}"
+    return "; ".join(
+        f"{question}: {answer}" for question, answer in sorted(ballot["answers"].items())
+    )
