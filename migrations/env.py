@@ -31,7 +31,9 @@ def configure(connection: Connection | None = None, url: str | None = None) -> d
     }
 
 
-def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     # SQLite keeps its own bookkeeping tables; never offer to drop them.
     return not (type_ == "table" and name is not None and name.startswith("sqlite_"))
 

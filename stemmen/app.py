@@ -33,7 +33,9 @@ from stemmen.logs import configure_logging, request_id_var
 logger = logging.getLogger("stemmen.http")
 
 
-def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[Any]:
+def _error(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response[Any]:
     return Response(
         {"code": code, "message": message, "details": details or {}},
         status_code=status,
@@ -45,7 +47,9 @@ def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Respo
     return Response(error.to_body(), status_code=error.status_code, media_type=MediaType.JSON)
 
 
-def validation_error_handler(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+def validation_error_handler(
+    _: Request[Any, Any, Any], error: ValidationException
+) -> Response[Any]:
     problems = error.extra if isinstance(error.extra, list) else []
     readable = "; ".join(
         f"{problem.get('key') or 'body'}: {problem.get('message')}"
@@ -60,8 +64,15 @@ def validation_error_handler(_: Request[Any, Any, Any], error: ValidationExcepti
     )
 
 
-_STATUS_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 413: "request_too_large", 429: "too_many_requests"}
+_STATUS_CODES = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "too_many_requests",
+}
 
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
@@ -78,11 +89,17 @@ def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -
         # Services translate the constraints they expect; one that slips through is still a
         # conflict with the stored data, never a server fault.
         logger.warning("unhandled integrity error", extra={"path": request.url.path})
-        return _error(409, "conflict", "the change conflicts with data stored meanwhile; reload and retry")
+        return _error(
+            409, "conflict", "the change conflicts with data stored meanwhile; reload and retry"
+        )
     if isinstance(error, OperationalError) or error.connection_invalidated:
         logger.warning("database unavailable", extra={"path": request.url.path})
         return Response(
-            {"code": "retry_later", "message": "the database is briefly unavailable; nothing was saved, please retry", "details": {}},
+            {
+                "code": "retry_later",
+                "message": "the database is briefly unavailable; nothing was saved, please retry",
+                "details": {},
+            },
             status_code=503,
             headers={"Retry-After": "2"},
             media_type=MediaType.JSON,
@@ -143,13 +160,22 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-@get("/health", tags=["service"], summary="Is the service up and can it reach its database?", exclude_from_auth=True)
+@get(
+    "/health",
+    tags=["service"],
+    summary="Is the service up and can it reach its database?",
+    exclude_from_auth=True,
+)
 async def health(db_session: AsyncSession) -> Response[dict[str, Any]]:
     try:
         await db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except (DBAPIError, OSError) as error:
         return Response(
-            {"status": "unavailable", "database": f"unreachable: {type(error).__name__}", "version": __version__},
+            {
+                "status": "unavailable",
+                "database": f"unreachable: {type(error).__name__}",
+                "version": __version__,
+            },
             status_code=503,
         )
     return Response({"status": "ok", "database": "ok", "version": __version__})

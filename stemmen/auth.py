@@ -57,7 +57,9 @@ def _verification_key(settings: Settings, token: str) -> Any:
     algorithms = set(settings.jwt_algorithms)
     if algorithms & HMAC_ALGORITHMS and algorithms & PUBLIC_KEY_ALGORITHMS:
         # Mixing families invites HS/RS confusion (a public key used as an HMAC secret).
-        raise TokenInvalid("the server allows both HMAC and public-key algorithms; fix its settings")
+        raise TokenInvalid(
+            "the server allows both HMAC and public-key algorithms; fix its settings"
+        )
     if algorithms <= HMAC_ALGORITHMS:
         return settings.jwt_secret
     if settings.jwt_jwks_file is not None:
@@ -91,9 +93,13 @@ def decode_token(token: str, settings: Settings) -> User:
     except jwt.InvalidAudienceError as error:
         raise TokenInvalid("the token was issued for another audience") from error
     except jwt.InvalidIssuerError as error:
-        raise TokenInvalid("the token was issued by an issuer this server does not trust") from error
+        raise TokenInvalid(
+            "the token was issued by an issuer this server does not trust"
+        ) from error
     except jwt.InvalidAlgorithmError as error:
-        raise TokenInvalid("the token is signed with an algorithm this server does not allow") from error
+        raise TokenInvalid(
+            "the token is signed with an algorithm this server does not allow"
+        ) from error
     except jwt.InvalidSignatureError as error:
         raise TokenInvalid("the token's signature does not verify") from error
     except jwt.MissingRequiredClaimError as error:
@@ -171,7 +177,9 @@ def mint_token(
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Anonymous when there is no token (public pages stay public); 401 on any bad token."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if not header:
             return AuthenticationResult(user=None, auth=None)

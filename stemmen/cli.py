@@ -12,7 +12,6 @@ import importlib
 import json
 import os
 import sys
-
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +97,13 @@ def migrate(database_url: str | None) -> None:
 @database_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="Worker processes; they share the database (use PostgreSQL for more than one).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Worker processes; they share the database (use PostgreSQL for more than one).",
+)
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations before starting.")
 def serve(database_url: str | None, host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Migrate, then run the API (OpenAPI docs at /schema, health at /health)."""
@@ -134,17 +138,38 @@ def serve(database_url: str | None, host: str, port: int, workers: int, no_migra
 
 
 @main.command()
-@click.option("--role", type=click.Choice(["resident", "official", "auditor", "admin"]), required=True)
-@click.option("--subject", required=True, help="Who the token is for (the identity provider's subject id).")
-@click.option("--area", "areas", multiple=True, help="An area code (CBS WK/BU code); repeat for more.")
-@click.option("--birth-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="YYYY-MM-DD; residents' age is checked against the rule set.")
+@click.option(
+    "--role", type=click.Choice(["resident", "official", "auditor", "admin"]), required=True
+)
+@click.option(
+    "--subject", required=True, help="Who the token is for (the identity provider's subject id)."
+)
+@click.option(
+    "--area", "areas", multiple=True, help="An area code (CBS WK/BU code); repeat for more."
+)
+@click.option(
+    "--birth-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="YYYY-MM-DD; residents' age is checked against the rule set.",
+)
 @click.option("--name", default=None, help="Display name (officials: shown in the audit log).")
 @click.option("--hours", default=8, show_default=True, type=int, help="Lifetime of the token.")
-@click.option("--private-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="PEM private key, for RS256/EdDSA set-ups.")
-def token(role: str, subject: str, areas: tuple[str, ...], birth_date: Any, name: str | None,
-          hours: int, private_key: Path | None) -> None:
+@click.option(
+    "--private-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM private key, for RS256/EdDSA set-ups.",
+)
+def token(
+    role: str,
+    subject: str,
+    areas: tuple[str, ...],
+    birth_date: Any,
+    name: str | None,
+    hours: int,
+    private_key: Path | None,
+) -> None:
     """Mint a development JWT signed with this server's key (not for production sign-in)."""
     from stemmen.auth import mint_token
 
@@ -169,7 +194,9 @@ def rules() -> None:
 
 
 @rules.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 def rules_validate(files: tuple[Path, ...]) -> None:
     """Check rule-set files against the published schema; print each problem with its path."""
     from stemmen.rules.document import ruleset_hash, validate_ruleset
@@ -213,8 +240,12 @@ def _redacted(url: str) -> str:
 
 @main.command()
 @database_option
-@click.option("--voters", default=400, show_default=True, type=int, help="Synthetic ballots per round.")
-@click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the synthetic voters.")
+@click.option(
+    "--voters", default=400, show_default=True, type=int, help="Synthetic ballots per round."
+)
+@click.option(
+    "--seed", default=2026, show_default=True, type=int, help="Seed of the synthetic voters."
+)
 def demo(database_url: str | None, voters: int, seed: int) -> None:
     """Seed example rule sets, a published budget round and a published preferendum."""
     import asyncio
@@ -224,6 +255,6 @@ def demo(database_url: str | None, voters: int, seed: int) -> None:
 
     settings = _settings(database_url)
     upgrade(settings.database_url)
-    asyncio.run(seed_demo(settings, voters=voters, seed=seed, echo=lambda line: click.echo(line, err=True)))
-
-
+    asyncio.run(
+        seed_demo(settings, voters=voters, seed=seed, echo=lambda line: click.echo(line, err=True))
+    )

@@ -54,12 +54,18 @@ def postgres_template() -> Iterator[str | None]:
 
     template = f"stemmen_template_{os.getpid()}"
     try:
-        asyncio.run(_postgres_execute(f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "absent"
+        asyncio.run(
+            _postgres_execute(
+                f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"'
+            )
+        )
+    except Exception as error:
         reason = f"PostgreSQL at {POSTGRES_URL} cannot be reached ({type(error).__name__}: {error})"
         if IN_CI:
-            pytest.fail(f"{reason}; CI=true requires PostgreSQL. Start it with: "
-                        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+            pytest.fail(
+                f"{reason}; CI=true requires PostgreSQL. Start it with: "
+                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            )
         yield None
         return
     upgrade(_with_database(POSTGRES_URL, template))

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from stemmen.audit.chain import GENESIS_HASH, LogEntry, entry_hash, format_utc
 from stemmen.audit.canonical import to_canonical_value
+from stemmen.audit.chain import GENESIS_HASH, LogEntry, entry_hash, format_utc
 from stemmen.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead
 from stemmen.auth import Role, User
 from stemmen.db import utcnow

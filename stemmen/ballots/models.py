@@ -41,7 +41,8 @@ class Ballot(SQLModel, table=True):
         sa.CheckConstraint(f"status IN ({STATUS_VALUES})", name="status_known"),
         sa.CheckConstraint("channel IN ('online', 'paper')", name="channel_known"),
         sa.CheckConstraint(
-            "(live_slot IS NULL) = (status IN ('superseded', 'discarded'))", name="live_iff_not_retired"
+            "(live_slot IS NULL) = (status IN ('superseded', 'discarded'))",
+            name="live_iff_not_retired",
         ),
     )
 
@@ -65,9 +66,7 @@ class PaperBatch(SQLModel, table=True):
     __tablename__ = "paper_batches"
     __table_args__ = (
         sa.CheckConstraint("status IN ('open', 'confirmed', 'rejected')", name="status_known"),
-        sa.CheckConstraint(
-            "confirmed_by IS NULL OR confirmed_by != entered_by", name="four_eyes"
-        ),
+        sa.CheckConstraint("confirmed_by IS NULL OR confirmed_by != entered_by", name="four_eyes"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -27,7 +27,9 @@ class Proposal(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint(f"status IN ({STATUS_VALUES})", name="status_known"),
         sa.CheckConstraint("estimated_cost_cents >= 0", name="estimate_not_negative"),
-        sa.CheckConstraint("final_cost_cents IS NULL OR final_cost_cents > 0", name="final_cost_positive"),
+        sa.CheckConstraint(
+            "final_cost_cents IS NULL OR final_cost_cents > 0", name="final_cost_positive"
+        ),
         sa.CheckConstraint(
             "status != 'accepted' OR final_cost_cents IS NOT NULL", name="accepted_has_final_cost"
         ),

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import admins_only, officials_only
 from stemmen.rules import service
 from stemmen.rules.document import canonical_json, schema_document
-from stemmen.rules.schemas import PublishResult, RuleSetCreate, RuleSetRead, VersionPublish, VersionRead
+from stemmen.rules.schemas import (
+    PublishResult,
+    RuleSetCreate,
+    RuleSetRead,
+    VersionPublish,
+    VersionRead,
+)
 
-HashParameter = Parameter(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the version's canonical JSON")
+VersionHash = Annotated[
+    str,
+    PathParameter(
+        pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the version's canonical JSON"
+    ),
+]
 
 
 class RuleSetController(Controller):
@@ -43,7 +54,7 @@ class RuleSetController(Controller):
         return Response(result, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
     @get("/rulesets/{slug:str}", summary="One rule set and its versions")
-    async def get_rule_set(self, slug: str, db_session: AsyncSession) -> RuleSetRead:
+    async def get_rule_set(self, slug: FromPath[str], db_session: AsyncSession) -> RuleSetRead:
         return await service.read_rule_set(db_session, await service.get_rule_set(db_session, slug))
 
     @post(
@@ -54,7 +65,7 @@ class RuleSetController(Controller):
     )
     async def publish_version(
         self,
-        slug: str,
+        slug: FromPath[str],
         data: VersionPublish,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
@@ -63,9 +74,7 @@ class RuleSetController(Controller):
         return Response(result, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
     @get("/ruleset-versions/{version_hash:str}", summary="One published version")
-    async def get_version(
-        self, db_session: AsyncSession, version_hash: str = HashParameter
-    ) -> VersionRead:
+    async def get_version(self, db_session: AsyncSession, version_hash: VersionHash) -> VersionRead:
         return await service.read_version(db_session, version_hash)
 
     @get(
@@ -74,13 +83,15 @@ class RuleSetController(Controller):
         media_type="application/json",
     )
     async def export_version(
-        self, db_session: AsyncSession, version_hash: str = HashParameter
+        self, db_session: AsyncSession, version_hash: VersionHash
     ) -> Response[bytes]:
         version = await service.get_version(db_session, version_hash)
         return Response(
             canonical_json(version.document),
             media_type="application/json",
-            headers={"Content-Disposition": f'attachment; filename="ruleset-{version.hash[:12]}.json"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="ruleset-{version.hash[:12]}.json"'
+            },
         )
 
     @post(
@@ -90,7 +101,7 @@ class RuleSetController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def import_version(
-        self, slug: str, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: AsyncSession
     ) -> Response[PublishResult]:
         from stemmen.errors import InvalidInput
 
@@ -102,7 +113,9 @@ class RuleSetController(Controller):
                 f"the file is not valid JSON: {error}", code="ruleset_file_unreadable"
             ) from error
         if not isinstance(document, dict):
-            raise InvalidInput("a rule-set file holds one JSON object", code="ruleset_file_unreadable")
+            raise InvalidInput(
+                "a rule-set file holds one JSON object", code="ruleset_file_unreadable"
+            )
         result = await service.publish_version(db_session, slug, document, request.user)
         return Response(result, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
@@ -111,7 +124,5 @@ class RuleSetController(Controller):
         guards=[admins_only],
         summary="Delete a version no round has pinned (admins); pinned versions answer 409",
     )
-    async def delete_version(
-        self, db_session: AsyncSession, version_hash: str = HashParameter
-    ) -> None:
+    async def delete_version(self, db_session: AsyncSession, version_hash: VersionHash) -> None:
         await service.delete_version(db_session, version_hash)

@@ -28,7 +28,9 @@ class VersionRead(BaseModel):
     number: int
     published_by: str
     published_at: datetime
-    pinned_by_rounds: int = Field(description="How many rounds pin this version; pinned versions never change.")
+    pinned_by_rounds: int = Field(
+        description="How many rounds pin this version; pinned versions never change."
+    )
     document: dict[str, Any]
 
 
@@ -43,5 +45,7 @@ class RuleSetRead(BaseModel):
 
 
 class PublishResult(BaseModel):
-    created: bool = Field(description="False when identical content was already published: same id.")
+    created: bool = Field(
+        description="False when identical content was already published: same id."
+    )
     version: VersionRead

@@ -18,8 +18,15 @@ VALID_DOCUMENT_SLUG = {"slug": "probe", "document": {}}
 
 def _claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"sub": "official-1", "role": "official", "iss": "stemmen-dev", "aud": "stemmen",
-              "iat": now, "nbf": now, "exp": now + 600}
+    claims = {
+        "sub": "official-1",
+        "role": "official",
+        "iss": "stemmen-dev",
+        "aud": "stemmen",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return claims
 
@@ -37,21 +44,49 @@ async def test_no_token_is_401(client: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "token_factory"),
     [
-        ("expired", lambda: jwt.encode(_claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200,
-                                               nbf=int(time.time()) - 7200), TEST_JWT_SECRET, "HS256")),
-        ("not yet valid", lambda: jwt.encode(_claims(nbf=int(time.time()) + 3600), TEST_JWT_SECRET, "HS256")),
-        ("wrong key", lambda: jwt.encode(_claims(), "another-secret-that-is-also-long-enough-0000", "HS256")),
-        ("wrong audience", lambda: jwt.encode(_claims(aud="someone-else"), TEST_JWT_SECRET, "HS256")),
-        ("wrong issuer", lambda: jwt.encode(_claims(iss="https://evil.example"), TEST_JWT_SECRET, "HS256")),
+        (
+            "expired",
+            lambda: jwt.encode(
+                _claims(
+                    exp=int(time.time()) - 3600,
+                    iat=int(time.time()) - 7200,
+                    nbf=int(time.time()) - 7200,
+                ),
+                TEST_JWT_SECRET,
+                "HS256",
+            ),
+        ),
+        (
+            "not yet valid",
+            lambda: jwt.encode(_claims(nbf=int(time.time()) + 3600), TEST_JWT_SECRET, "HS256"),
+        ),
+        (
+            "wrong key",
+            lambda: jwt.encode(_claims(), "another-secret-that-is-also-long-enough-0000", "HS256"),
+        ),
+        (
+            "wrong audience",
+            lambda: jwt.encode(_claims(aud="someone-else"), TEST_JWT_SECRET, "HS256"),
+        ),
+        (
+            "wrong issuer",
+            lambda: jwt.encode(_claims(iss="https://evil.example"), TEST_JWT_SECRET, "HS256"),
+        ),
         ("disallowed algorithm", lambda: jwt.encode(_claims(), TEST_JWT_SECRET, "HS512")),
         ("unknown role", lambda: jwt.encode(_claims(role="superuser"), TEST_JWT_SECRET, "HS256")),
-        ("missing expiry", lambda: jwt.encode({k: v for k, v in _claims().items() if k != "exp"},
-                                             TEST_JWT_SECRET, "HS256")),
+        (
+            "missing expiry",
+            lambda: jwt.encode(
+                {k: v for k, v in _claims().items() if k != "exp"}, TEST_JWT_SECRET, "HS256"
+            ),
+        ),
         ("garbage", lambda: "not.a.token"),
     ],
 )
 async def test_untrustworthy_token_is_401(client: Any, name: str, token_factory: Any) -> None:
-    response = await client.post(PROTECTED, json=VALID_DOCUMENT_SLUG, headers=_bearer(token_factory()))
+    response = await client.post(
+        PROTECTED, json=VALID_DOCUMENT_SLUG, headers=_bearer(token_factory())
+    )
     assert response.status_code == 401, name
 
 

@@ -26,16 +26,24 @@ async def test_migrating_twice_is_harmless(database_url: str) -> None:
     await asyncio.to_thread(upgrade, database_url)
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_events SET kind = 'x'", "DELETE FROM audit_events"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_events SET kind = 'x'", "DELETE FROM audit_events"]
+)
 async def test_audit_log_is_append_only_in_the_database(database_url: str, statement: str) -> None:
     engine = create_engine(Settings(database_url=database_url))
     try:
         async with engine.begin() as connection:
             await connection.execute(
                 sa.insert(AuditEvent.__table__).values(  # type: ignore[arg-type]
-                    chain="global", seq=1, at=datetime.now(UTC), at_text="2026-01-01T00:00:00Z",
-                    kind="ruleset.published", actor_role="admin", payload={},
-                    prev_hash="0" * 64, hash="1" * 64,
+                    chain="global",
+                    seq=1,
+                    at=datetime.now(UTC),
+                    at_text="2026-01-01T00:00:00Z",
+                    kind="ruleset.published",
+                    actor_role="admin",
+                    payload={},
+                    prev_hash="0" * 64,
+                    hash="1" * 64,
                 )
             )
         with pytest.raises(IntegrityError):

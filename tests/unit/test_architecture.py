@@ -7,7 +7,15 @@ import sys
 
 import pytest
 
-FORBIDDEN = ("litestar", "sqlalchemy", "sqlmodel", "asyncpg", "aiosqlite", "advanced_alchemy", "uvicorn")
+FORBIDDEN = (
+    "litestar",
+    "sqlalchemy",
+    "sqlmodel",
+    "asyncpg",
+    "aiosqlite",
+    "advanced_alchemy",
+    "uvicorn",
+)
 
 PURE_MODULES = [
     "stemmen.budget",
@@ -44,5 +52,7 @@ def test_the_command_line_starts_without_the_web_stack() -> None:
         "CliRunner().invoke(main, ['--help'])\n"
         f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

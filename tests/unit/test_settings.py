@@ -10,7 +10,9 @@ GOOD_SECRET = "a-real-secret-from-the-identity-provider-0123456789"
 GOOD_KEY = "a-real-pseudonym-key-kept-for-the-life-of-rounds-42"
 
 
-def test_default_database_is_an_sqlite_file_in_the_working_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_database_is_an_sqlite_file_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("STEMMEN_DATABASE_URL", raising=False)
     assert Settings(_env_file=None).database_url == "sqlite+aiosqlite:///./stemmen.db"  # type: ignore[call-arg]
 
