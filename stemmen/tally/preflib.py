@@ -175,17 +175,24 @@ def write_preflib(
         label = names.get(option, option) if names else option
         lines.append(f"# ALTERNATIVE NAME {i}: {label}")
     order = np.argsort(-profile.counts, kind="stable")
-    for row_index in order.tolist():
-        row = profile.positions[row_index]
-        tiers: dict[int, list[int]] = {}
-        for option, tier in enumerate(row.tolist()):
-            if tier != m:
-                tiers.setdefault(tier, []).append(option + 1)
-        parts = [
-            str(t[0]) if len(t) == 1 else "{" + ",".join(map(str, t)) + "}"
-            for t in (tiers[k] for k in sorted(tiers))
-        ]
-        lines.append(f"{int(profile.counts[row_index])}: {','.join(parts)}")
+    counts = profile.counts[order].tolist()
+    if data_type == "soc":
+        # Complete strict orders: the option at each position, straight from an argsort.
+        orders = (np.argsort(profile.positions[order], axis=1) + 1).tolist()
+        lines.extend(
+            f"{count}: {','.join(map(str, row))}" for count, row in zip(counts, orders, strict=True)
+        )
+    else:
+        for count, row in zip(counts, profile.positions[order].tolist(), strict=True):
+            tiers: dict[int, list[int]] = {}
+            for column, tier in enumerate(row):
+                if tier != m:
+                    tiers.setdefault(tier, []).append(column + 1)
+            parts = [
+                str(t[0]) if len(t) == 1 else "{" + ",".join(map(str, t)) + "}"
+                for t in (tiers[k] for k in sorted(tiers))
+            ]
+            lines.append(f"{count}: {','.join(parts)}")
     text = "\n".join(lines) + "\n"
     if isinstance(target, str | Path):
         Path(target).write_text(text, encoding="utf-8")
