@@ -1,0 +1,381 @@
+"""Bundle verification: an honest round verifies; every attack is caught and said where."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+
+import pytest
+
+from stemmen.audit.bundle import dump_bundle, load_bundle, results_hash
+from stemmen.audit.canonical import canonical_bytes, canonical_hash
+from stemmen.audit.merkle import receipt_root
+from stemmen.audit.receipts import make_receipt, preferendum_ballot_record
+from stemmen.audit.verify import verify_bundle, verify_receipt
+
+from .rounds import SEED, budget_round, preferendum_round, rehash
+
+
+@cache
+def _budget():
+    return budget_round()
+
+
+@cache
+def _preferendum():
+    return preferendum_round()
+
+
+@pytest.fixture
+def budget():
+    return _budget().copy()
+
+
+@pytest.fixture
+def preferendum():
+    return _preferendum().copy()
+
+
+def found(bundle, heads=()) -> set[str]:
+    return {finding.check for finding in verify_bundle(bundle, heads).findings}
+
+
+def entry_index(bundle, kind, nth=0):
+    matches = [i for i, e in enumerate(bundle["log"]["entries"]) if e["kind"] == kind]
+    return matches[nth]
+
+
+def vote_lines(bundle, area=0):
+    text = bundle["cast_vote_record"]["areas"][area]["pabulib"]
+    lines = text.split("\n")
+    start = lines.index("VOTES") + 2
+    return lines, start
+
+
+def set_vote_lines(bundle, lines, area=0):
+    bundle["cast_vote_record"]["areas"][area]["pabulib"] = "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- honest rounds
+
+
+def test_an_honest_budget_round_verifies(budget):
+    report = verify_bundle(budget)
+    assert report.ok, report.render()
+    text = report.render()
+    assert "OK   chain: 89 entries, head " in text
+    assert "OK   counts: 65 accepted - 5 superseded = 60; 60 published" in text
+    assert text.endswith("VERIFIED: every check passed")
+
+
+def test_an_honest_preferendum_verifies(preferendum):
+    report = verify_bundle(preferendum)
+    assert report.ok, report.render()
+    assert "recomputed 2 questions" in report.render()
+
+
+def test_a_bundle_survives_writing_and_reading(budget):
+    assert verify_bundle(load_bundle(dump_bundle(budget))).ok
+
+
+def test_the_bundle_file_is_canonical_json_so_its_hash_is_stable(budget):
+    assert dump_bundle(budget) == dump_bundle(json.loads(dump_bundle(budget)))
+
+
+def test_a_head_published_at_the_close_is_witnessed(budget):
+    closed = budget["log"]["entries"][entry_index(budget, "round.closed")]
+    report = verify_bundle(budget, [closed["hash"]])
+    assert report.ok
+    assert f"matches published head at seq {closed['seq']}" in report.render()
+
+
+# --------------------------------------------------------------------------- ballots
+
+
+def test_an_edited_ballot_is_caught_by_its_receipt(budget):
+    lines, start = vote_lines(budget)
+    receipt, vote, *rest = lines[start].split(";")
+    lines[start] = ";".join(
+        [receipt, "p1,p2,p3,p4,p5" if vote != "p1,p2,p3,p4,p5" else "p1", *rest]
+    )
+    set_vote_lines(budget, lines)
+    report = verify_bundle(budget)
+    assert "ballots.receipt" in {f.check for f in report.findings}
+    assert any("WK026801, ballot 1" in f.where for f in report.findings)
+
+
+def test_a_deleted_ballot_is_caught_even_when_the_tree_is_rebuilt(budget):
+    lines, start = vote_lines(budget)
+    removed = lines.pop(start).split(";")[0]
+    set_vote_lines(budget, lines)
+    budget["receipts"].remove(removed)
+    budget["merkle_root"] = receipt_root(budget["receipts"])
+    checks = found(budget)
+    assert {"counts.missing", "merkle.logged"} <= checks
+
+
+def test_an_inserted_ballot_is_caught_even_with_a_valid_receipt(budget):
+    lines, start = vote_lines(budget)
+    nonce = bytes(32)
+    from stemmen.audit.receipts import budget_ballot_record
+
+    record = budget_ballot_record("r-budget-1", "WK026801", ["p2"])
+    receipt = make_receipt(canonical_bytes(record), nonce).hash
+    columns = lines[start].split(";")
+    lines.insert(start, ";".join([receipt, "p2", nonce.hex(), *columns[3:]]))
+    body = sorted(line for line in lines[start:] if line)
+    set_vote_lines(budget, [*lines[:start], *body, ""])
+    budget["receipts"] = sorted([*budget["receipts"], receipt])
+    budget["merkle_root"] = receipt_root(budget["receipts"])
+    checks = found(budget)
+    assert {"counts.extra", "merkle.logged"} <= checks
+    assert "ballots.receipt" not in checks
+
+
+def test_a_superseded_ballot_counted_again_is_caught(budget):
+    superseded = next(e for e in budget["log"]["entries"] if e["kind"] == "ballot.superseded")
+    budget["receipts"] = sorted([*budget["receipts"], superseded["payload"]["receipt"]])
+    budget["merkle_root"] = receipt_root(budget["receipts"])
+    report = verify_bundle(budget)
+    assert any(f.check == "counts.extra" and "was superseded" in f.message for f in report.findings)
+
+
+def test_ballots_out_of_receipt_order_are_flagged_as_a_secrecy_risk(budget):
+    lines, start = vote_lines(budget)
+    lines[start], lines[start + 1] = lines[start + 1], lines[start]
+    set_vote_lines(budget, lines)
+    assert "cvr.order" in found(budget)
+
+
+# --------------------------------------------------------------------------- frame and result
+
+
+def test_a_rule_set_changed_after_opening_is_caught(budget):
+    budget["ruleset"]["document"]["allocation"] = {"rule": "greedy-per-cost"}
+    new_hash = canonical_hash(budget["ruleset"]["document"])
+    budget["ruleset"]["hash"] = new_hash
+    budget["round"]["ruleset_hash"] = new_hash
+    assert "ruleset.logged" in found(budget)
+
+
+def test_a_rule_set_document_that_does_not_match_its_hash_is_caught(budget):
+    budget["ruleset"]["document"]["title"] = "Anders"
+    assert {"ruleset.hash", "ruleset.pinned"} <= found(budget)
+
+
+def test_a_budget_raised_after_opening_is_caught(budget):
+    budget["round"]["areas"][0]["budget_cents"] += 500_000
+    assert "round.frame" in found(budget)
+
+
+def test_a_changed_project_cost_in_the_record_is_caught(budget):
+    text = budget["cast_vote_record"]["areas"][0]["pabulib"]
+    budget["cast_vote_record"]["areas"][0]["pabulib"] = text.replace("p2;6000", "p2;600", 1)
+    assert "cvr.projects" in found(budget)
+
+
+def test_a_changed_stored_result_is_caught_twice(budget):
+    allocation = budget["results"][0]["allocation"]
+    allocation["selected"] = allocation["selected"][:-1]
+    assert {"result.logged", "result.recomputed"} <= found(budget)
+
+
+def test_a_changed_result_with_a_rewritten_log_is_still_recomputed(budget):
+    budget["results"][0]["allocation"]["selected"] = ["p2"]
+    index = entry_index(budget, "result.published")
+    budget["log"]["entries"][index]["payload"]["results_hash"] = results_hash(budget["results"])
+    budget["log"]["entries"] = rehash(budget["log"]["entries"])
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == {"result.recomputed"}
+
+
+def test_another_seed_than_the_committed_one_is_caught(budget):
+    budget["seed"]["value"] = "0" * 64
+    assert {"seed.commitment", "seed.logged"} <= found(budget)
+
+
+# --------------------------------------------------------------------------- the log
+
+
+def test_an_edited_log_entry_is_caught(budget):
+    index = entry_index(budget, "ballot.accepted", 3)
+    budget["log"]["entries"][index]["payload"]["channel"] = "paper"
+    assert "log.edited" in found(budget)
+
+
+def test_a_dropped_log_entry_is_caught(budget):
+    del budget["log"]["entries"][entry_index(budget, "ballot.accepted", 3)]
+    assert {"log.gap", "log.link"} <= found(budget)
+
+
+def test_reordered_log_entries_are_caught(budget):
+    entries = budget["log"]["entries"]
+    i = entry_index(budget, "ballot.accepted", 2)
+    entries[i], entries[i + 1] = entries[i + 1], entries[i]
+    assert {"log.order", "log.link"} <= found(budget)
+
+
+def test_a_wrong_head_is_caught(budget):
+    budget["log"]["head"] = "ab" * 32
+    assert "log.head" in found(budget)
+
+
+def test_a_rewritten_chain_is_caught_only_by_a_head_published_earlier(budget):
+    head_at_close = budget["log"]["entries"][entry_index(budget, "round.closed")]["hash"]
+    # Remove one resident's ballot everywhere and rebuild everything that depends on it.
+    victim_index = entry_index(budget, "ballot.accepted", 0)
+    victim = budget["log"]["entries"].pop(victim_index)["payload"]["receipt"]
+    for area in range(2):
+        lines, _ = vote_lines(budget, area)
+        set_vote_lines(budget, [line for line in lines if not line.startswith(victim)], area)
+    budget["receipts"].remove(victim)
+    budget["merkle_root"] = receipt_root(budget["receipts"])
+    closed = budget["log"]["entries"][entry_index(budget, "round.closed")]
+    closed["payload"] = {"merkle_root": budget["merkle_root"], "ballots": 59}
+    # (the result may or may not change; recompute it as the attacker would)
+    from stemmen.audit.verify import recompute_budget_area
+
+    for result, area in zip(budget["results"], budget["cast_vote_record"]["areas"], strict=True):
+        result["allocation"] = recompute_budget_area(
+            area["pabulib"], budget["ruleset"]["document"], SEED
+        )
+    budget["log"]["entries"][entry_index(budget, "result.published")]["payload"] = {
+        "results_hash": results_hash(budget["results"])
+    }
+    budget["log"]["entries"] = rehash(budget["log"]["entries"])
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == set()
+    assert found(budget, [head_at_close]) == {"log.rewritten"}
+
+
+def test_a_ballot_accepted_after_the_close_is_out_of_phase(budget):
+    entries = budget["log"]["entries"]
+    moved = entries.pop(entry_index(budget, "ballot.accepted", 0))
+    entries.insert(entry_index(budget, "round.closed") + 1, moved)
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert "phases.event" in found(budget)
+
+
+def test_phases_that_go_backwards_are_caught(budget):
+    entries = budget["log"]["entries"]
+    index = entry_index(budget, "round.phase_changed", 1)  # submission -> review
+    entries[index]["payload"] = {"from": "submission", "to": "draft"}
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert "phases.order" in found(budget)
+
+
+def test_log_entries_of_another_round_are_caught(budget):
+    entries = budget["log"]["entries"]
+    entries[5]["round_id"] = "r-other"
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert "log.round" in found(budget)
+
+
+def test_an_unconfirmed_paper_batch_does_not_count(budget):
+    entries = budget["log"]["entries"]
+    del entries[entry_index(budget, "paper_batch.confirmed")]
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    report = verify_bundle(budget)
+    assert {f.check for f in report.findings} == {"counts.extra"}
+    assert "in unconfirmed paper batches" in report.render()
+
+
+def test_a_malformed_bundle_is_reported_not_raised(budget):
+    del budget["cast_vote_record"]
+    report = verify_bundle(budget)
+    assert not report.ok
+    assert "SKIP cast-vote record" in report.render()
+
+
+def test_a_bundle_of_another_format_stops_early():
+    report = verify_bundle({"format": "other", "round": {"id": "x", "instrument": "peiling"}})
+    assert [f.check for f in report.findings] == ["bundle.format"]
+
+
+# --------------------------------------------------------------------------- preferenda
+
+
+def test_an_edited_preferendum_answer_is_caught(preferendum):
+    ballot = next(b for b in preferendum["cast_vote_record"]["ballots"] if "q1" in b["answers"])
+    ballot["answers"]["q1"]["ranking"] = list(reversed(ballot["answers"]["q1"]["ranking"]))
+    assert "ballots.receipt" in found(preferendum)
+
+
+def test_a_preferendum_result_changed_consistently_is_still_recomputed(preferendum):
+    tally = preferendum["results"][0]["tally"]
+    tally["ranking"] = list(reversed(tally["ranking"]))
+    index = entry_index(preferendum, "result.published")
+    preferendum["log"]["entries"][index]["payload"]["results_hash"] = results_hash(
+        preferendum["results"]
+    )
+    preferendum["log"]["entries"] = rehash(preferendum["log"]["entries"])
+    preferendum["log"]["head"] = preferendum["log"]["entries"][-1]["hash"]
+    assert found(preferendum) == {"result.recomputed"}
+
+
+def test_a_stuffed_preferendum_ballot_is_caught(preferendum):
+    answers = {"q1": {"ranking": [["niets"]]}}
+    nonce = bytes(32)
+    receipt = make_receipt(canonical_bytes(preferendum_ballot_record("r-pref-1", answers)), nonce)
+    ballots = preferendum["cast_vote_record"]["ballots"]
+    ballots.append({"receipt": receipt.hash, "nonce": nonce.hex(), "answers": answers})
+    ballots.sort(key=lambda b: b["receipt"])
+    preferendum["receipts"] = sorted([*preferendum["receipts"], receipt.hash])
+    preferendum["merkle_root"] = receipt_root(preferendum["receipts"])
+    assert {"counts.extra", "merkle.logged", "result.recomputed"} <= found(preferendum)
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+def test_every_counted_ballots_code_verifies():
+    published = _budget()
+    for code in published.codes:
+        report = verify_receipt(published.bundle, code)
+        assert report.ok, report.render()
+    assert "ballot tree: leaf" in report.render()
+    assert "ballot as counted: area WK0268" in report.render()
+
+
+def test_a_replaced_ballots_code_is_not_counted():
+    published = _budget()
+    report = verify_receipt(published.bundle, published.superseded_codes[0])
+    assert not report.ok
+    assert "not counted" in report.render()
+
+
+def test_a_mistyped_code_is_told_apart_from_a_missing_ballot():
+    published = _budget()
+    code = published.codes[0]
+    typo = code[:-1] + ("0" if code[-1] != "0" else "1")
+    report = verify_receipt(published.bundle, typo)
+    assert not report.ok
+    assert "typing error" in report.render()
+
+
+def test_a_receipt_shows_a_preferendum_ballot_as_counted():
+    published = _preferendum()
+    report = verify_receipt(published.bundle, published.codes[0])
+    assert report.ok, report.render()
+    assert report.ballot is not None
+    assert "answers" in report.ballot
+
+
+def test_a_receipt_whose_ballot_was_dropped_from_the_record_fails(budget):
+    published = _budget()
+    full = verify_receipt(published.bundle, published.codes[0]).receipt_hash
+    for area in range(2):
+        lines, _ = vote_lines(budget, area)
+        set_vote_lines(budget, [line for line in lines if not line.startswith(full)], area)
+    report = verify_receipt(budget, published.codes[0])
+    assert not report.ok
+    assert "no ballot in the cast-vote record" in report.render()
+
+
+def test_the_checks_are_deterministic(budget):
+    assert verify_bundle(budget).render() == verify_bundle(copy.deepcopy(budget)).render()
