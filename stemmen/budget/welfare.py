@@ -1,0 +1,401 @@
+"""Maximum welfare: the exact optimum of the 0/1 knapsack, solved with ``scipy.optimize.milp``.
+
+The welfare of a set of projects is the sum over projects of their welfare: supporters
+(``cardinality``), supporters times cost (``cost``), or points (``points``). The solver works in
+floating point, so every answer is checked in exact integers before it is returned:
+
+1. solve for the optimum and compute the exact welfare ``W`` of the set found;
+2. prove it optimal: ask for a feasible set with welfare at least ``W + 1`` (welfare values are
+   integers after scaling); should the solver find one, take it and ask again;
+3. among all sets with welfare ``W``, pick the one the tie-break prefers, lexicographically: the
+   set containing the project ranked first by the tie-break wins, then the second, and so on.
+   A single extra solve shows when the optimum is unique, which is the common case.
+
+Projects nobody supports add no welfare and are never funded, unless a minimum spend needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from stemmen.budget.greedy import _money_formatter, project_neighbourhoods
+from stemmen.budget.model import (
+    Allocation,
+    Instance,
+    Profile,
+    ProjectOutcome,
+    Support,
+    voters_with_funded_project,
+)
+from stemmen.budget.support import project_support
+from stemmen.budget.tiebreak import TieBreak
+
+SATISFACTIONS = ("cardinality", "cost", "points")
+# Welfare is compared with the solver's floats only as far as doubles are exact.
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+class WelfareError(ValueError):
+    """The constraints admit no set of projects, or the solver failed."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    costs: list[int]
+    welfare: list[int]  # scaled to integers
+    scale: Fraction  # true welfare = welfare / scale
+    budget: int
+    group_rows: list[tuple[str, list[int], int | None, int | None]]  # name, members, min, max
+    exclusive: list[list[int]]
+    fixed_one: set[int]
+    fixed_zero: set[int]
+
+
+def project_welfare(
+    instance: Instance,
+    profile: Profile,
+    satisfaction: str,
+    channel_weights: Mapping[str, Fraction] | None = None,
+) -> list[Support]:
+    """Welfare each project adds when funded."""
+    if satisfaction not in SATISFACTIONS:
+        raise WelfareError(f"unknown satisfaction {satisfaction!r}: use one of {SATISFACTIONS}")
+    if satisfaction == "points":
+        return project_support(instance, profile, "points", channel_weights)
+    voters = project_support(instance, profile, "voters", channel_weights)
+    if satisfaction == "cardinality":
+        return voters
+    return [value * project.cost for value, project in zip(voters, instance.projects, strict=True)]
+
+
+def _integer_welfare(values: Sequence[Support]) -> tuple[list[int], Fraction]:
+    denominators = [Fraction(value).denominator for value in values]
+    scale = math.lcm(*denominators) if denominators else 1
+    scaled = [int(Fraction(value) * scale) for value in values]
+    common = math.gcd(*scaled) if any(scaled) else 1
+    return [value // common for value in scaled], Fraction(scale, common)
+
+
+def _spend_groups(
+    kind: str,
+    groups: Sequence[tuple[str, ...]],
+    minimum: Mapping[str, int] | None,
+    maximum: Mapping[str, int] | None,
+) -> list[tuple[str, list[int], int | None, int | None]]:
+    rows = []
+    names = sorted(set(minimum or {}) | set(maximum or {}))
+    for name in names:
+        members = [index for index, group in enumerate(groups) if name in group]
+        if not members:
+            raise WelfareError(f"no project belongs to {kind} {name!r}")
+        rows.append(
+            (f"{kind} {name}", members, (minimum or {}).get(name), (maximum or {}).get(name))
+        )
+    return rows
+
+
+def _solve(
+    problem: _Problem,
+    objective: Sequence[float],
+    extra_rows: Sequence[tuple[Sequence[float], float, float]],
+    fixed_one: set[int],
+    fixed_zero: set[int],
+    time_limit: float | None,
+) -> tuple[list[int] | None, Any]:
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    count = len(problem.costs)
+    if count == 0:
+        return [], None
+    lower = np.zeros(count)
+    upper = np.ones(count)
+    for index in fixed_one:
+        lower[index] = 1
+    for index in fixed_zero:
+        upper[index] = 0
+    matrix_rows: list[Any] = [np.array(problem.costs, dtype=float)]
+    low: list[float] = [-np.inf]
+    high: list[float] = [float(problem.budget)]
+    for _, members, minimum, maximum in problem.group_rows:
+        row = np.zeros(count)
+        for index in members:
+            row[index] = problem.costs[index]
+        matrix_rows.append(row)
+        low.append(-np.inf if minimum is None else float(minimum))
+        high.append(np.inf if maximum is None else float(maximum))
+    for members in problem.exclusive:
+        row = np.zeros(count)
+        row[members] = 1
+        matrix_rows.append(row)
+        low.append(-np.inf)
+        high.append(1)
+    for coefficients, row_low, row_high in extra_rows:
+        matrix_rows.append(np.asarray(coefficients, dtype=float))
+        low.append(row_low)
+        high.append(row_high)
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    result = milp(
+        c=-np.asarray(objective, dtype=float),
+        integrality=np.ones(count),
+        bounds=Bounds(lower, upper),
+        constraints=LinearConstraint(np.vstack(matrix_rows), np.array(low), np.array(high)),
+        options=options,
+    )
+    if result.x is None:
+        return None, result
+    return [index for index in range(count) if result.x[index] > 0.5], result
+
+
+def _violations(problem: _Problem, chosen: Sequence[int]) -> list[str]:
+    """Every constraint the set breaks, checked in exact integers."""
+    members = set(chosen)
+    problems: list[str] = []
+    spend = sum(problem.costs[index] for index in members)
+    if spend > problem.budget:
+        problems.append(f"spends {spend} of a budget of {problem.budget}")
+    for name, group, minimum, maximum in problem.group_rows:
+        group_spend = sum(problem.costs[index] for index in group if index in members)
+        if minimum is not None and group_spend < minimum:
+            problems.append(f"{name}: spends {group_spend}, below its minimum {minimum}")
+        if maximum is not None and group_spend > maximum:
+            problems.append(f"{name}: spends {group_spend}, above its maximum {maximum}")
+    problems.extend(
+        "funds more than one of a mutually exclusive set"
+        for group in problem.exclusive
+        if len(members.intersection(group)) > 1
+    )
+    problems.extend(
+        "leaves out a mandatory project" for index in problem.fixed_one if index not in members
+    )
+    return problems
+
+
+# Lexicographic preference over this many projects at once is an objective with weights up to
+# 2**LEX_CHUNK: small enough that doubles and the solver's tolerances keep every step exact.
+LEX_CHUNK = 20
+
+
+def _lexicographic_optimum(
+    problem: _Problem,
+    best: int,
+    rank: Sequence[int],
+    chosen: set[int],
+    solve: Any,
+    exact: Any,
+) -> set[int]:
+    """Among the sets of welfare ``best``, the one the tie-break prefers lexicographically.
+
+    The set containing the first-ranked project wins, then the second, and so on. Projects are
+    decided a chunk at a time: weights 2**(k-j) make the solver's optimum the lexicographic
+    best over the chunk, given the decisions already fixed.
+    """
+    count = len(problem.costs)
+    welfare_row = (problem.welfare, best - 0.5, math.inf)
+    ones, zeros = set(problem.fixed_one), set(problem.fixed_zero)
+    current = set(chosen)
+    open_projects = [
+        index for index in sorted(range(count), key=rank.__getitem__) if index not in ones | zeros
+    ]
+    for start in range(0, len(open_projects), LEX_CHUNK):
+        chunk = open_projects[start : start + LEX_CHUNK]
+        weights = [0.0] * count
+        for position, index in enumerate(chunk):
+            weights[index] = float(2 ** (len(chunk) - position))
+        trial, _ = solve(weights, [welfare_row], ones, zeros)
+        if trial is None or exact(trial) != best or _violations(problem, trial):
+            # The solver lost the welfare optimum: keep the set already known to be optimal.
+            return current
+        current = set(trial)
+        ones.update(index for index in chunk if index in current)
+        zeros.update(index for index in chunk if index not in current)
+    return current
+
+
+def max_welfare(
+    instance: Instance,
+    profile: Profile,
+    *,
+    satisfaction: str = "cardinality",
+    category_min: Mapping[str, int] | None = None,
+    category_max: Mapping[str, int] | None = None,
+    neighbourhood_min: Mapping[str, int] | None = None,
+    neighbourhood_max: Mapping[str, int] | None = None,
+    neighbourhood_attribute: str | None = None,
+    mandatory: Sequence[str] = (),
+    exclusive: Sequence[Sequence[str]] = (),
+    channel_weights: Mapping[str, Fraction] | None = None,
+    tie_break: TieBreak | str | None = None,
+    time_limit: float | None = None,
+    rule: str = "max-welfare",
+) -> Allocation:
+    """The set of projects of greatest total welfare within the budget and the constraints."""
+    started = time.perf_counter()
+    order_rule = TieBreak.parse(tie_break)
+    values = project_welfare(instance, profile, satisfaction, channel_weights)
+    welfare, scale = _integer_welfare(values)
+    projects = instance.projects
+    index_of = {project.id: index for index, project in enumerate(projects)}
+
+    def indices(ids: Sequence[str], what: str) -> list[int]:
+        unknown = [project_id for project_id in ids if project_id not in index_of]
+        if unknown:
+            raise WelfareError(f"{what} names unknown projects: {', '.join(unknown)}")
+        return [index_of[project_id] for project_id in ids]
+
+    group_rows = _spend_groups(
+        "category", [p.categories for p in projects], category_min, category_max
+    ) + _spend_groups(
+        "neighbourhood",
+        project_neighbourhoods(instance, neighbourhood_attribute),
+        neighbourhood_min,
+        neighbourhood_max,
+    )
+    fixed_one = set(indices(mandatory, "mandatory"))
+    has_minimum = any(row[2] is not None for row in group_rows)
+    fixed_zero = (
+        set()
+        if has_minimum
+        else {index for index, value in enumerate(welfare) if value == 0 and index not in fixed_one}
+    )
+    problem = _Problem(
+        costs=[project.cost for project in projects],
+        welfare=welfare,
+        scale=scale,
+        budget=instance.budget,
+        group_rows=group_rows,
+        exclusive=[indices(group, "exclusive") for group in exclusive],
+        fixed_one=fixed_one,
+        fixed_zero=fixed_zero,
+    )
+    if max(welfare, default=0) * len(welfare) >= _EXACT_FLOAT_LIMIT:
+        raise WelfareError("welfare values too large for an exact solve in double precision")
+
+    solves = 0
+
+    def solve(
+        objective: Sequence[float],
+        rows: Sequence[tuple[Sequence[float], float, float]],
+        ones: set[int],
+        zeros: set[int],
+    ) -> tuple[list[int] | None, Any]:
+        nonlocal solves
+        solves += 1
+        return _solve(problem, objective, rows, ones, zeros, time_limit)
+
+    def exact(chosen: Sequence[int]) -> int:
+        return sum(welfare[index] for index in chosen)
+
+    chosen, result = solve(welfare, [], fixed_one, fixed_zero)
+    if chosen is None:
+        message = getattr(result, "message", "")
+        raise WelfareError(f"no set of projects meets the constraints ({message})")
+    status = {
+        "status": int(getattr(result, "status", 0)),
+        "message": str(getattr(result, "message", "")),
+    }
+    if _violations(problem, chosen):
+        raise WelfareError(
+            "the solver returned an infeasible set: " + "; ".join(_violations(problem, chosen))
+        )
+    best = exact(chosen)
+    support_for_ties = project_support(instance, profile, "voters", channel_weights)
+    rank = order_rule.rank(instance, support_for_ties)
+    # One more solve looks, among all sets at least as good, for the one farthest from the set
+    # found. If that is the set itself, it is the only optimum (and so provably optimal); if it
+    # is better, take it and look again; if it is as good, the tie-break chooses below.
+    while True:
+        chosen_set = set(chosen)
+        away = [(-1.0 if index in chosen_set else 1.0) for index in range(len(projects))]
+        other, _ = solve(away, [(welfare, best - 0.5, math.inf)], fixed_one, fixed_zero)
+        if other is None or _violations(problem, other) or set(other) == chosen_set:
+            unique = True
+            break
+        if exact(other) > best:
+            chosen, best = other, exact(other)
+            continue
+        unique = exact(other) < best  # below only through rounding: nothing else is as good
+        break
+    if not unique:
+        chosen_set = _lexicographic_optimum(problem, best, rank, chosen_set, solve, exact)
+    funded = sorted(chosen_set, key=rank.__getitem__)
+    money = _money_formatter(instance)
+    total = sum(problem.costs[index] for index in funded)
+    outcomes = []
+    for index, project in enumerate(projects):
+        value = values[index]
+        if index in chosen_set:
+            reason = (
+                f"funded: part of the set of greatest total welfare ({_text(best / scale)}); "
+                f"it adds {_text(value)}"
+            )
+        elif index in fixed_zero:
+            reason = "not funded: nobody supports it, so it adds no welfare"
+        else:
+            reason = (
+                f"not funded: no set of greatest welfare within the budget and constraints "
+                f"includes it (it would add {_text(value)}, costs {money(project.cost)})"
+            )
+        outcomes.append(
+            ProjectOutcome(
+                id=project.id,
+                cost=project.cost,
+                support=value,
+                funded=index in chosen_set,
+                reason=reason,
+                details={"welfare": value, "mandatory": index in fixed_one},
+            )
+        )
+    options: dict[str, object] = {"satisfaction": satisfaction}
+    for name, value_option in (
+        ("category_min", category_min),
+        ("category_max", category_max),
+        ("neighbourhood_min", neighbourhood_min),
+        ("neighbourhood_max", neighbourhood_max),
+    ):
+        if value_option:
+            options[name] = dict(sorted(value_option.items()))
+    if mandatory:
+        options["mandatory"] = list(mandatory)
+    if exclusive:
+        options["exclusive"] = [list(group) for group in exclusive]
+    if channel_weights:
+        options["channel_weights"] = dict(sorted(channel_weights.items()))
+    return Allocation(
+        rule=rule,
+        options=options,
+        selected=tuple(projects[index].id for index in funded),
+        total_cost=total,
+        budget=instance.budget,
+        unit=instance.unit,
+        projects=tuple(outcomes),
+        tie_break=order_rule.keys,
+        voters_with_funded_project=voters_with_funded_project(profile, chosen_set),
+        steps=(),
+        solver={
+            "name": "HiGHS (scipy.optimize.milp)",
+            **status,
+            "welfare": best / scale,
+            "gap": 0,
+            "optimality": (
+                "proved by a second solve: no other set reaches this welfare"
+                if unique
+                else "HiGHS reports a gap of 0; the tie between optimal sets is broken as listed"
+            ),
+            "unique_optimum": unique,
+            "solves": solves,
+            "seconds": round(time.perf_counter() - started, 4),
+        },
+    )
+
+
+def _text(value: Support | Fraction) -> str:
+    fraction = Fraction(value)
+    return str(fraction.numerator) if fraction.denominator == 1 else str(fraction)
