@@ -55,6 +55,9 @@ class Ballot(SQLModel, table=True):
     status: str = Field(default=BallotStatus.COUNTED.value, max_length=12)
     content: dict[str, Any] = Field(sa_column=json_column(nullable=False))
     receipt_hash: str = Field(max_length=64)
+    # The receipt's random nonce (hex): secret until publication, then published beside the
+    # ballot so anyone can recompute its receipt from what it records.
+    receipt_nonce: str = Field(max_length=64)
     batch_id: int | None = Field(default=None, foreign_key="paper_batches.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     superseded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
