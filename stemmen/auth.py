@@ -201,7 +201,8 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    return connection.scope.get("user")
+    user = connection.scope.get("user")
+    return user if isinstance(user, User) else None
 
 
 def requires_role(*roles: Role) -> Guard:
