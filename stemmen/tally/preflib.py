@@ -21,7 +21,6 @@ from stemmen.tally.errors import TallyError
 from stemmen.tally.profiles import RankedProfile
 
 PREFLIB_TYPES = ("soc", "soi", "toc", "toi")
-_NOT_NUMERIC = re.compile(r"[^0-9,:\s]")
 _TOKEN = re.compile(r"\{([^}]*)\}|([^,{}\s]+)")
 
 
@@ -71,17 +70,17 @@ def parse_preflib(text: str, *, default_type: str = "toi", use_names: bool = Fal
         labels = [names.get(i) for i in range(1, m + 1)]
         if all(labels) and len(set(labels)) == m:
             ids = [str(label) for label in labels]
-    positions, counts = _parse_body(body, m)
-    profile = RankedProfile.from_positions(ids, positions, counts)
+    positions, counts, complete_strict = _parse_body(body, m)
+    profile = RankedProfile.from_positions(ids, positions, counts, complete_strict=complete_strict)
     label_map = {ids[i - 1]: name for i, name in names.items() if 1 <= i <= m}
     return PreflibFile(profile, data_type, label_map, metadata)
 
 
-def _parse_body(body: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+def _parse_body(body: str, m: int) -> tuple[np.ndarray, np.ndarray, bool]:
     if "{" not in body:
         fast = _parse_complete_strict(body, m)
         if fast is not None:
-            return fast
+            return (*fast, True)
     rows: list[list[int]] = []
     counts: list[int] = []
     for number, line in enumerate(body.splitlines(), start=1):
@@ -104,7 +103,11 @@ def _parse_body(body: str, m: int) -> tuple[np.ndarray, np.ndarray]:
                 row[option - 1] = tier
         rows.append(row)
         counts.append(int(count_text))
-    return np.array(rows, dtype=np.int64).reshape(-1, m), np.array(counts, dtype=np.int64)
+    return (
+        np.array(rows, dtype=np.int64).reshape(-1, m),
+        np.array(counts, dtype=np.int64),
+        False,
+    )
 
 
 def _parse_complete_strict(body: str, m: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -129,7 +132,7 @@ def _parse_complete_strict(body: str, m: int) -> tuple[np.ndarray, np.ndarray] |
 
 def _numbers(text: str) -> np.ndarray | None:
     """All the integers of a text of digits, commas, colons and newlines, as one array."""
-    if _NOT_NUMERIC.search(text):
+    if text.encode("utf-8").translate(None, b"0123456789,: \t\r\n"):
         return None
     flat = text.replace(":", ",").replace("\n", ",").replace("\r", "")
     values: np.ndarray = np.fromstring(flat, dtype=np.int64, sep=",")  # C-speed parse

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -87,7 +87,7 @@ class RankedProfile:
     options: tuple[str, ...]
     positions: IntArray
     counts: IntArray
-    _pairwise_cache: dict[bool, IntArray] = field(default_factory=dict, repr=False)
+    _pairwise_cache: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @property
     def unranked(self) -> int:
@@ -99,9 +99,18 @@ class RankedProfile:
 
     @classmethod
     def from_positions(
-        cls, options: Sequence[str], positions: npt.ArrayLike, counts: npt.ArrayLike | None = None
+        cls,
+        options: Sequence[str],
+        positions: npt.ArrayLike,
+        counts: npt.ArrayLike | None = None,
+        *,
+        complete_strict: bool = False,
     ) -> RankedProfile:
-        """Build from a matrix of tiers (any integers, lower is better; ``-1`` = unranked)."""
+        """Build from a matrix of tiers (any integers, lower is better; ``-1`` = unranked).
+
+        ``complete_strict`` vouches that every row is already a permutation of 0..m-1 (a
+        reader that has checked it), which skips renumbering the tiers.
+        """
         names = _check_options(options)
         raw = np.asarray(positions, dtype=np.int64).reshape(-1, len(names))
         weights = (
@@ -112,7 +121,7 @@ class RankedProfile:
         if weights.shape[0] != raw.shape[0]:
             raise TallyError("bad-count", "one count per ballot is needed")
         _check_counts(weights)
-        dense = _dense_tiers(raw, len(names))
+        dense = raw if complete_strict else _dense_tiers(raw, len(names))
         rows, merged = _merge_rows(dense, weights)
         return cls(names, rows, merged)
 
@@ -154,13 +163,23 @@ class RankedProfile:
 
     def is_strict(self) -> bool:
         """True when no ballot ties two ranked options."""
-        ordered = np.sort(self.positions, axis=1)
-        repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] != self.unranked)
-        return not bool(repeated.any())
+        cached = self._pairwise_cache.get("strict")
+        if cached is None:
+            m = self.unranked
+            ranked = self.positions < m
+            # Tiers are dense: a row is strict when its deepest tier is (ranked options - 1).
+            deepest = np.where(ranked, self.positions, -1).max(axis=1, initial=-1)
+            cached = bool(np.all(deepest == ranked.sum(axis=1) - 1))
+            self._pairwise_cache["strict"] = cached
+        return bool(cached)
 
     def is_complete(self) -> bool:
         """True when every ballot ranks every option."""
-        return not bool(np.any(self.positions == self.unranked))
+        cached = self._pairwise_cache.get("complete")
+        if cached is None:
+            cached = not bool(np.any(self.positions == self.unranked))
+            self._pairwise_cache["complete"] = cached
+        return bool(cached)
 
     def support_matrix(self, *, unranked_below_ranked: bool = True) -> IntArray:
         """``S[x, y]`` = number of voters who rank ``x`` strictly above ``y``.
@@ -168,8 +187,9 @@ class RankedProfile:
         With ``unranked_below_ranked`` a ranked option beats every unranked one; without it a
         voter who leaves either option unranked expresses no preference between the two.
         """
-        cached = self._pairwise_cache.get(unranked_below_ranked)
-        if cached is not None:
+        key = ("support", unranked_below_ranked)
+        if key in self._pairwise_cache:
+            cached: IntArray = self._pairwise_cache[key]
             return cached
         m = len(self.options)
         support = np.zeros((m, m), dtype=np.int64)
@@ -180,7 +200,7 @@ class RankedProfile:
                 above &= positions != self.unranked
             support[x] = weighted_column_sums(self.counts, above)
         support[np.arange(m), np.arange(m)] = 0
-        self._pairwise_cache[unranked_below_ranked] = support
+        self._pairwise_cache[key] = support
         return support
 
     def compact_positions(self) -> npt.NDArray[np.int16]:
