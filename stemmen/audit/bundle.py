@@ -41,8 +41,11 @@ __all__ = [
     "BundleError",
     "assemble_bundle",
     "budget_area_pabulib",
+    "cents_of",
     "dump_bundle",
+    "family_of",
     "load_bundle",
+    "publishable_allocation",
     "results_hash",
     "round_frame",
     "round_frame_hash",
@@ -99,6 +102,21 @@ def round_frame_hash(round_definition: Mapping[str, Any]) -> str:
 def results_hash(results: Any) -> str:
     """Hash of the bundle's ``results``, logged when they are published."""
     return canonical_hash(results)
+
+
+def publishable_allocation(allocation_json: Mapping[str, Any]) -> dict[str, Any]:
+    """A budget engine's allocation JSON as the bundle publishes it.
+
+    Solver diagnostics that are not exact and not reproducible (a run time in seconds) are
+    left out: a published result holds only what anyone recomputes to the same bytes.
+    """
+    result = dict(allocation_json)
+    solver = result.get("solver")
+    if isinstance(solver, Mapping):
+        result["solver"] = {
+            key: value for key, value in solver.items() if not isinstance(value, float)
+        }
+    return result
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from stemmen.audit.bundle import (
     BUNDLE_FORMAT,
     NONCE_COLUMN,
     PHASES,
-    BundleError,
     family_of,
+    publishable_allocation,
     results_hash,
     round_frame_hash,
 )
@@ -589,7 +589,11 @@ class _Verifier:
             if code not in self.state.pabulib_by_area:
                 self.fail("result.extra", where, "a result for an area without ballots")
                 continue
-            ours = recompute_budget_area(self.state.pabulib_by_area[code], ruleset, seed)
+            try:
+                ours = recompute_budget_area(self.state.pabulib_by_area[code], ruleset, seed)
+            except (KeyError, TypeError, ValueError) as error:
+                self.fail("result.recomputed", where, f"the engine cannot recompute it: {error}")
+                continue
             theirs = by_area[code]["allocation"]
             if sorted(ours["selected"]) != sorted(theirs["selected"]):
                 self.fail(
@@ -631,7 +635,11 @@ class _Verifier:
                 for _, content in self.state.ballots.values()
                 if qid in content["answers"]
             ]
-            ours = recompute_question(questions[qid], answers, ruleset, seed)
+            try:
+                ours = recompute_question(questions[qid], answers, ruleset, seed)
+            except (KeyError, TypeError, ValueError) as error:
+                self.fail("result.recomputed", where, f"the engine cannot recompute it: {error}")
+                continue
             theirs = by_question[qid]["tally"]
             for key in ("method", "ranking", "scores"):
                 if ours.get(key) != theirs.get(key):
@@ -717,31 +725,13 @@ def recompute_budget_area(
     instance, profile = parse_pabulib(pabulib_text)
     rule, options = budget_options(ruleset, seed, instance, profile)
     allocation = _allocate(instance, profile, rule, options)
-    result: dict[str, Any] = allocation.to_json()
-    return result
+    return publishable_allocation(allocation.to_json())
 
 
 def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -> Any:
-    import stemmen.budget as budget
+    from stemmen.budget.registry import allocate
 
-    allocate = getattr(budget, "allocate", None)
-    if allocate is not None:
-        return allocate(instance, profile, rule, **options)
-    # Until the budget registry lands: the rules that exist, called directly.
-    if rule in ("greedy", "greedy-no-skip", "greedy-per-cost"):
-        from stemmen.budget import greedy as greedy_rules
-
-        function = {
-            "greedy": greedy_rules.greedy,
-            "greedy-no-skip": greedy_rules.greedy_no_skip,
-            "greedy-per-cost": greedy_rules.greedy_per_cost,
-        }[rule]
-        return function(instance, profile, **options)
-    if rule == "max-welfare":
-        from stemmen.budget.welfare import max_welfare
-
-        return max_welfare(instance, profile, **options)
-    raise BundleError(f"the budget engine has no rule {rule!r} yet")
+    return allocate(instance, profile, rule, **options)
 
 
 def recompute_question(

@@ -17,6 +17,7 @@ from stemmen.audit.bundle import (
     AreaBallot,
     assemble_bundle,
     budget_area_pabulib,
+    publishable_allocation,
     results_hash,
     round_frame_hash,
 )
@@ -158,6 +159,15 @@ class RoundLog:
         ]
 
 
+def engine_options_of(allocation: dict[str, Any]) -> dict[str, Any]:
+    """The budget engine's option names for a rule set's allocation, as the service maps them."""
+    options = {k: v for k, v in allocation.items() if k not in ("rule", "min_support")}
+    minimum = allocation.get("min_support")
+    if minimum and "votes" in minimum:
+        options["threshold"] = minimum["votes"]
+    return options
+
+
 @dataclass
 class PublishedRound:
     bundle: dict[str, Any]
@@ -174,17 +184,25 @@ def _cast(rng: random.Random, log: RoundLog, content: dict[str, Any], extra: dic
     return receipt
 
 
-def budget_round(voters: int = 60, seed: int = 7) -> PublishedRound:
-    from stemmen.budget.greedy import greedy
+def budget_round(
+    voters: int = 60, seed: int = 7, allocation: dict[str, Any] | None = None
+) -> PublishedRound:
+    """A two-district budget round; ``allocation`` replaces the rule set's (default greedy)."""
     from stemmen.budget.pabulib import parse_pabulib
+    from stemmen.budget.registry import allocate
 
     rng = random.Random(seed)
     round_id = "r-budget-1"
+    ruleset = copy.deepcopy(BUDGET_RULESET)
+    if allocation is not None:
+        ruleset["allocation"] = allocation
+    rule = ruleset["allocation"]["rule"]
+    engine_options = engine_options_of(ruleset["allocation"])
     round_definition = {
         "id": round_id,
         "title": "Wijkbudget Nijmegen-Oost 2026",
         "instrument": "wijkbudget",
-        "ruleset_hash": canonical_hash(BUDGET_RULESET),
+        "ruleset_hash": canonical_hash(ruleset),
         "areas": copy.deepcopy(AREAS),
     }
     log = RoundLog(round_id)
@@ -281,15 +299,23 @@ def budget_round(voters: int = 60, seed: int = 7) -> PublishedRound:
         )
         areas_record.append({"area": area["code"], "pabulib": text})
         instance, profile = parse_pabulib(text)
-        allocation = greedy(instance, profile, tie_break=f"more-support,lower-cost,lottery:{SEED}")
-        results.append({"area": area["code"], "allocation": allocation.to_json()})
+        outcome = allocate(
+            instance,
+            profile,
+            rule,
+            tie_break=f"more-support,lower-cost,lottery:{SEED}",
+            **engine_options,
+        )
+        results.append(
+            {"area": area["code"], "allocation": publishable_allocation(outcome.to_json())}
+        )
     log.log("seed.revealed", {"seed": SEED})
     log.log("result.published", {"results_hash": results_hash(results)})
     log.phase("closed", "published")
     round_definition["phases"] = log.phases()
     bundle = assemble_bundle(
         round_definition=round_definition,
-        ruleset_document=BUDGET_RULESET,
+        ruleset_document=ruleset,
         cast_vote_record={"format": "pabulib", "areas": areas_record},
         results=results,
         log_entries=log.entries,

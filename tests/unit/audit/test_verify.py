@@ -302,7 +302,10 @@ def test_a_bundle_of_another_format_stops_early():
 
 def test_an_edited_preferendum_answer_is_caught(preferendum):
     ballot = next(b for b in preferendum["cast_vote_record"]["ballots"] if "q1" in b["answers"])
-    ballot["answers"]["q1"]["ranking"] = list(reversed(ballot["answers"]["q1"]["ranking"]))
+    forged = [["niets"], ["markt"]]
+    if ballot["answers"]["q1"]["ranking"] == forged:
+        forged = [["groen"]]
+    ballot["answers"]["q1"]["ranking"] = forged
     assert "ballots.receipt" in found(preferendum)
 
 
