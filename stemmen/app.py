@@ -3,14 +3,18 @@ where errors become responses."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
@@ -19,6 +23,9 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -30,6 +37,7 @@ from stemmen.config import Settings, get_settings
 from stemmen.db import create_engine, session_maker
 from stemmen.errors import DomainError
 from stemmen.logs import configure_logging, request_id_var
+from stemmen.ratelimit import AuthFailureGate, CastRateLimit, RateLimits
 
 logger = logging.getLogger("stemmen.http")
 
@@ -182,16 +190,28 @@ async def health(db_session: AsyncSession) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "database": "ok", "version": __version__})
 
 
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
 def route_handlers() -> list[Any]:
     from stemmen.rules.controller import RuleSetController
 
-    handlers: list[Any] = [health, RuleSetController]
+    handlers: list[Any] = [
+        health,
+        RuleSetController,
+        create_static_files_router(
+            path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
+        ),
+    ]
     for optional in (
         "stemmen.rounds.controller:RoundController",
         "stemmen.proposals.controller:ProposalController",
         "stemmen.ballots.controller:BallotController",
         "stemmen.results.controller:ResultController",
         "stemmen.audit.controller:AuditController",
+        "stemmen.web.controller:PageController",
+        "stemmen.web.pages:ResidentPages",
+        "stemmen.web.official:OfficialPages",
     ):
         module_name, name = optional.split(":")
         try:
@@ -219,14 +239,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await engine.dispose()
 
+    limits = RateLimits.from_settings()
     return Litestar(
         route_handlers=route_handlers(),
         lifespan=[database],
-        state=State({"settings": settings}),
+        state=State(
+            {
+                "settings": settings,
+                "auth_failures": limits.auth_failures,
+                "cast_limits": limits.casts,
+            }
+        ),
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[
             RequestIdMiddleware,
+            # Throttled addresses are refused before their token is even looked at; casts
+            # are counted per voter once the token says who is casting.
+            AuthFailureGate,
             DefineMiddleware(BearerTokenMiddleware, exclude=["/schema", "/health"]),
+            CastRateLimit,
         ],
         exception_handlers={
             DomainError: domain_error_handler,
@@ -247,6 +278,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
             security=[{"BearerToken": []}],
+        ),
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        csrf_config=CSRFConfig(
+            secret=hmac.new(
+                settings.pseudonym_key.encode(), b"stemmen-csrf", hashlib.sha256
+            ).hexdigest(),
+            cookie_name="stemmen_csrf",
+            cookie_httponly=True,
+            # The JSON API authenticates with bearer headers, never cookies, so CSRF cannot
+            # reach it; the pages use cookies and every form carries the token.
+            exclude=["/api", "/health", "/schema"],
         ),
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
