@@ -1,0 +1,1 @@
+"""Server-rendered pages for residents and officials (Dutch first, English switchable)."""
