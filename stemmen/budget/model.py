@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 VoteType = Literal["approval", "cumulative", "scoring", "ordinal"]
 VOTE_TYPES: tuple[VoteType, ...] = ("approval", "cumulative", "scoring", "ordinal")
@@ -75,14 +75,17 @@ class Instance:
         return format_money(minor, self.unit)
 
 
-@dataclass(frozen=True, slots=True)
-class Voter:
-    """One voter as in the file: ``projects`` in the order written (ordinal: best first)."""
+class Voter(NamedTuple):
+    """One voter as in the file: ``projects`` in the order written (ordinal: best first).
+
+    A named tuple rather than a dataclass: a city-wide file has a hundred thousand voters and a
+    tuple is built several times faster, while staying immutable.
+    """
 
     id: str
     projects: tuple[int, ...]
     points: tuple[int, ...] | None = None
-    attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False)
+    attributes: Mapping[str, str] = _EMPTY
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,10 @@ and is strict on what is truly broken, naming the line.
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import operator
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -51,7 +54,7 @@ class PabulibError(ValueError):
         super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
-def _decimal(text: str, line: int, what: str) -> Decimal:
+def _decimal(text: str, line: int | None, what: str) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
@@ -67,7 +70,7 @@ def _decimals(value: Decimal) -> int:
     return max(0, -exponent)
 
 
-def _int(text: str, line: int, what: str) -> int:
+def _int(text: str, line: int | None, what: str) -> int:
     value = _decimal(text, line, what)
     if value != value.to_integral_value():
         raise PabulibError(line, f"{what} {text!r} is not a whole number")
@@ -88,71 +91,110 @@ def read_pabulib(source: str | Path) -> tuple[Instance, Profile]:
     return parse_pabulib(text)
 
 
-def parse_pabulib(text: str) -> tuple[Instance, Profile]:
-    reader = csv.reader(io.StringIO(text), delimiter=";", quotechar='"', strict=False)
-    section: str | None = None
-    header: list[str] | None = None
-    header_line = 0
-    meta: dict[str, str] = {}
-    project_rows: list[tuple[int, list[str]]] = []
-    vote_rows: list[tuple[int, list[str]]] = []
-    project_header: list[str] = []
-    vote_header: list[str] = []
-    seen_sections: list[str] = []
+_SECTION_LINE = re.compile(r"^[ \t]*(META|PROJECTS|VOTES)[ \t;]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+Rows = list[tuple[int, list[str]]]
+
+
+def _rows(body: str, first_line: int) -> Rows:
+    """The non-empty rows of one section with their line numbers in the file.
+
+    A section without quotes is split directly (the VOTES of a city-wide file are most of the
+    work); one with quotes goes through the csv module, which understands ``"a;b"`` and ``""``.
+    """
+    rows: Rows = []
+    if '"' not in body:
+        for offset, text in enumerate(body.splitlines()):
+            if text.strip():
+                rows.append((first_line + offset, text.split(";")))
+        return rows
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=";", quotechar='"', strict=False)
+    line_before = 0
     try:
         for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if len(row) == 1 and row[0].strip().upper() in SECTIONS:
-                section = row[0].strip().upper()
-                if section in seen_sections:
-                    raise PabulibError(line, f"section {section} appears twice")
-                seen_sections.append(section)
-                header = None
-                continue
-            if section is None:
-                raise PabulibError(line, "expected a section name (META, PROJECTS or VOTES)")
-            if header is None:
-                header = [cell.strip() for cell in row]
-                header_line = line
-                if section == "PROJECTS":
-                    project_header = header
-                elif section == "VOTES":
-                    vote_header = header
-                elif [cell.lower() for cell in header[:2]] != ["key", "value"]:
-                    raise PabulibError(line, "the META header must be 'key;value'")
-                continue
-            if section == "META":
-                if len(row) < 2:
-                    raise PabulibError(line, f"META line has no value: {';'.join(row)!r}")
-                key = row[0].strip()
-                value = ";".join(row[1:]) if len(row) > 2 else row[1]
-                if key in meta:
-                    raise PabulibError(line, f"META key {key!r} appears twice")
-                meta[key] = value.strip()
-            elif section == "PROJECTS":
-                project_rows.append((line, row))
-            else:
-                vote_rows.append((line, row))
+            line = first_line + line_before
+            line_before = reader.line_num
+            if row and not (len(row) == 1 and not row[0].strip()):
+                rows.append((line, row))
     except csv.Error as error:
-        raise PabulibError(reader.line_num, f"malformed line: {error}") from None
-    del header_line
+        raise PabulibError(first_line + reader.line_num - 1, f"malformed line: {error}") from None
+    return rows
+
+
+def parse_pabulib(text: str) -> tuple[Instance, Profile]:
+    """Read the text of a ``.pb`` file."""
+    # Building a hundred thousand small tuples sets off the cyclic garbage collector again and
+    # again, though none of them can form a cycle: pause it while reading (a third faster).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str) -> tuple[Instance, Profile]:
+    text = text.removeprefix("\ufeff")
+    markers = list(_SECTION_LINE.finditer(text))
+    first = markers[0].start() if markers else len(text)
+    if text[:first].strip():
+        bad_line = 1 + text[:first].count("\n") - text[:first].lstrip().count("\n")
+        raise PabulibError(bad_line, "expected a section name (META, PROJECTS or VOTES)")
+    sections: dict[str, Rows] = {}
+    headers: dict[str, tuple[int, list[str]]] = {}
+    line_number = 1
+    position = 0
+    for number, marker in enumerate(markers):
+        line_number += text.count("\n", position, marker.start())
+        position = marker.start()
+        name = marker.group(1).upper()
+        if name in sections:
+            raise PabulibError(line_number, f"section {name} appears twice")
+        body_start = text.find("\n", marker.start())
+        body_start = len(text) if body_start < 0 else body_start + 1
+        body_end = markers[number + 1].start() if number + 1 < len(markers) else len(text)
+        rows = _rows(text[body_start:body_end], line_number + 1)
+        if not rows:
+            raise PabulibError(line_number, f"section {name} has no header line")
+        header_line, header = rows[0]
+        headers[name] = (header_line, [cell.strip() for cell in header])
+        sections[name] = rows[1:]
     for required in SECTIONS:
-        if required not in seen_sections:
+        if required not in sections:
             raise PabulibError(None, f"the file has no {required} section")
-    instance = _build_instance(meta, project_header, project_rows)
-    profile = _build_profile(instance, meta, vote_header, vote_rows)
+    meta_line, meta_header = headers["META"]
+    if [cell.lower() for cell in meta_header[:2]] != ["key", "value"]:
+        raise PabulibError(meta_line, "the META header must be 'key;value'")
+    meta: dict[str, str] = {}
+    meta_lines: dict[str, int] = {}
+    for line, row in sections["META"]:
+        if len(row) < 2:
+            raise PabulibError(line, f"META line has no value: {';'.join(row)!r}")
+        key = row[0].strip()
+        if key in meta:
+            raise PabulibError(
+                line, f"META key {key!r} appears twice (first on line {meta_lines[key]})"
+            )
+        # An unquoted value may itself hold ';': keep it whole.
+        meta[key] = (";".join(row[1:]) if len(row) > 2 else row[1]).strip()
+        meta_lines[key] = line
+    instance = _build_instance(meta, meta_lines, headers["PROJECTS"], sections["PROJECTS"])
+    profile = _build_profile(instance, meta, meta_lines, headers["VOTES"], sections["VOTES"])
     return instance, profile
 
 
 def _build_instance(
-    meta: dict[str, str], header: list[str], rows: list[tuple[int, list[str]]]
+    meta: dict[str, str],
+    meta_lines: Mapping[str, int],
+    header_row: tuple[int, list[str]],
+    rows: Rows,
 ) -> Instance:
+    header_line, header = header_row
     if "budget" not in meta:
         raise PabulibError(None, "META has no budget")
     if len(header) < 2 or header[1].lower() != "cost":
-        raise PabulibError(None, "the PROJECTS header must start with 'project_id;cost'")
+        raise PabulibError(header_line, "the PROJECTS header must start with 'project_id;cost'")
     width = len(header)
     lowered = [column.lower() for column in header]
     category_column = next((lowered.index(c) for c in CATEGORY_COLUMNS if c in lowered), None)
@@ -161,8 +203,11 @@ def _build_instance(
     special = {0, 1, category_column, target_column, name_column}
     attribute_columns = [i for i in range(width) if i not in special]
 
-    budget_value = _decimal(meta["budget"], _meta_line_unknown(), "budget")
-    costs: list[tuple[int, Decimal]] = []
+    budget_line = meta_lines.get("budget")
+    budget_value = _decimal(meta["budget"], budget_line, "budget")
+    if budget_value < 0:
+        raise PabulibError(budget_line, f"budget {meta['budget']!r} is negative")
+    costs: list[Decimal] = []
     places = _decimals(budget_value)
     for line, row in rows:
         if len(row) != width:
@@ -173,14 +218,13 @@ def _build_instance(
         if cost < 0:
             raise PabulibError(line, f"cost {row[1]!r} is negative")
         places = max(places, _decimals(cost))
-        costs.append((line, cost))
+        costs.append(cost)
+    # Minor units: 1 when every amount is whole, else cents (or finer when a file needs it).
     unit = 1 if places == 0 else 10 ** max(2, places)
-    if budget_value < 0:
-        raise PabulibError(None, f"budget {meta['budget']!r} is negative")
 
     projects: list[Project] = []
     seen: dict[str, int] = {}
-    for (line, row), (_, cost) in zip(rows, costs, strict=True):
+    for (line, row), cost in zip(rows, costs, strict=True):
         project_id = row[0].strip()
         if not project_id:
             raise PabulibError(line, "project id is empty")
@@ -208,64 +252,83 @@ def _build_instance(
     )
 
 
-def _meta_line_unknown() -> int:
-    # META values are checked after the whole file is read; their line is not kept.
-    return 0
-
-
 def _build_profile(
-    instance: Instance, meta: dict[str, str], header: list[str], rows: list[tuple[int, list[str]]]
+    instance: Instance,
+    meta: dict[str, str],
+    meta_lines: Mapping[str, int],
+    header_row: tuple[int, list[str]],
+    rows: Rows,
 ) -> Profile:
+    header_line, header = header_row
     raw_type = meta.get("vote_type", "approval").strip().lower()
     vote_type = VOTE_TYPE_ALIASES.get(raw_type, raw_type)
     if vote_type not in VOTE_TYPES:
-        raise PabulibError(None, f"META vote_type {raw_type!r} is not one this engine knows")
+        raise PabulibError(
+            meta_lines.get("vote_type"), f"META vote_type {raw_type!r} is not one this engine knows"
+        )
     lowered = [column.lower() for column in header]
     if len(header) < 2 or lowered[1] != "vote":
-        raise PabulibError(None, "the VOTES header must start with 'voter_id;vote'")
+        raise PabulibError(header_line, "the VOTES header must start with 'voter_id;vote'")
     points_column = lowered.index("points") if "points" in lowered else None
     if vote_type in ("cumulative", "scoring") and points_column is None:
-        raise PabulibError(None, f"{vote_type} votes need a 'points' column")
+        raise PabulibError(header_line, f"{vote_type} votes need a 'points' column")
     attribute_columns = [i for i in range(len(header)) if i not in (0, 1) and i != points_column]
+    attribute_names = tuple(header[i] for i in attribute_columns)
     width = len(header)
     index_of = {project.id: index for index, project in enumerate(instance.projects)}
-    voters: list[Voter] = []
-    seen_voters: set[str] = set()
     ballot_cache: dict[str, tuple[int, ...]] = {}
     empty: Mapping[str, str] = MappingProxyType({})
-    attribute_names = [header[i] for i in attribute_columns]
+    # Voters share few distinct attribute rows (age, sex, channel): build each mapping once.
+    attribute_cache: dict[tuple[str, ...], Mapping[str, str]] = {(): empty}
+    contiguous = attribute_columns == list(range(2, 2 + len(attribute_columns)))
+    take = operator.itemgetter(*attribute_columns) if len(attribute_columns) > 1 else None
+    new_voter = tuple.__new__
+    voters: list[Voter] = []
+    append = voters.append
     for line, row in rows:
         if len(row) != width:
             raise PabulibError(line, f"vote line has {len(row)} fields but the header has {width}")
-        voter_id = row[0]
-        if voter_id in seen_voters:
-            raise PabulibError(line, f"voter id {voter_id!r} appears twice")
-        seen_voters.add(voter_id)
         vote_text = row[1]
         projects = ballot_cache.get(vote_text)
         if projects is None:
-            projects = _parse_vote(vote_text, index_of, line)
-            ballot_cache[vote_text] = projects
-        points: tuple[int, ...] | None = None
-        if points_column is not None:
-            points = _parse_points(row[points_column], len(projects), line)
-        attributes = (
-            MappingProxyType(
-                dict(zip(attribute_names, [row[i] for i in attribute_columns], strict=True))
-            )
-            if attribute_columns
-            else empty
+            projects = ballot_cache[vote_text] = _parse_vote(vote_text, index_of, line)
+        points = (
+            None
+            if points_column is None
+            else _parse_points(row[points_column], len(projects), line)
         )
-        voters.append(Voter(id=voter_id, projects=projects, points=points, attributes=attributes))
+        if not attribute_columns:
+            values: tuple[str, ...] = ()
+        elif contiguous:
+            values = tuple(row[2:])
+        elif take is not None:
+            values = take(row)
+        else:
+            values = (row[attribute_columns[0]],)
+        attributes = attribute_cache.get(values)
+        if attributes is None:
+            attributes = attribute_cache[values] = MappingProxyType(
+                dict(zip(attribute_names, values, strict=True))
+            )
+        append(new_voter(Voter, (row[0], projects, points, attributes)))
+    if len({voter.id for voter in voters}) != len(voters):
+        first_seen: dict[str, int] = {}
+        for line, row in rows:
+            if row[0] in first_seen:
+                raise PabulibError(
+                    line, f"voter id {row[0]!r} already used on line {first_seen[row[0]]}"
+                )
+            first_seen[row[0]] = line
+    bounds = {name: _optional_int(meta, meta_lines, name) for name in _LENGTH_FIELDS}
     return Profile(
         vote_type=vote_type,
         voters=tuple(voters),
-        min_length=_optional_int(meta, "min_length"),
-        max_length=_optional_int(meta, "max_length"),
-        min_sum_points=_optional_int(meta, "min_sum_points"),
-        max_sum_points=_optional_int(meta, "max_sum_points"),
-        min_points=_optional_int(meta, "min_points"),
-        max_points=_optional_int(meta, "max_points"),
+        min_length=bounds["min_length"],
+        max_length=bounds["max_length"],
+        min_sum_points=bounds["min_sum_points"],
+        max_sum_points=bounds["max_sum_points"],
+        min_points=bounds["min_points"],
+        max_points=bounds["max_points"],
         voter_columns=tuple(header),
     )
 
@@ -298,14 +361,11 @@ def _parse_points(text: str, expected: int, line: int) -> tuple[int, ...]:
     return tuple(values)
 
 
-def _optional_int(meta: Mapping[str, str], name: str) -> int | None:
+def _optional_int(meta: Mapping[str, str], meta_lines: Mapping[str, int], name: str) -> int | None:
     text = meta.get(name, "").strip()
     if not text:
         return None
-    try:
-        return _int(text, 0, f"META {name}")
-    except PabulibError as error:
-        raise PabulibError(None, f"META {name} {text!r} is not a whole number") from error
+    return _int(text, meta_lines.get(name), f"META {name}")
 
 
 # --- writing -------------------------------------------------------------------------------
