@@ -1,0 +1,134 @@
+"""Round routes: officials create and run rounds; anyone may read a round's definition."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import Parameter, PathParameter
+from litestar.status_codes import HTTP_201_CREATED
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen.auth import officials_only
+from stemmen.rounds import service
+from stemmen.rounds.schemas import (
+    PhaseMove,
+    QuestionCreate,
+    QuestionRead,
+    QuestionUpdate,
+    RoundCreate,
+    RoundRead,
+    RoundSummary,
+    RoundUpdate,
+)
+
+RoundId = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$", description="The round's id")]
+QuestionKey = Annotated[str, PathParameter(description="The question's key inside the round")]
+
+
+class RoundController(Controller):
+    path = "/api/rounds"
+    tags = ["rounds"]
+
+    @get("/", summary="Every round, optionally only those of an area or in a phase")
+    async def list_rounds(
+        self,
+        db_session: AsyncSession,
+        area: Annotated[str | None, Parameter(query="area", description="CBS code")] = None,
+        phase: Annotated[str | None, Parameter(query="phase")] = None,
+    ) -> list[RoundSummary]:
+        return await service.list_rounds(db_session, area=area, phase=phase)
+
+    @post(
+        "/",
+        guards=[officials_only],
+        summary="Create a round under a published rule-set version",
+        status_code=HTTP_201_CREATED,
+    )
+    async def create_round(
+        self, data: RoundCreate, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> RoundRead:
+        return await service.create_round(db_session, data, request.user)
+
+    @get("/{round_id:str}", summary="One round: its areas, schedule, phase and questions")
+    async def get_round(self, round_id: RoundId, db_session: AsyncSession) -> RoundRead:
+        return await service.read_round(db_session, await service.get_round(db_session, round_id))
+
+    @patch(
+        "/{round_id:str}",
+        guards=[officials_only],
+        summary="Change a draft round; send the revision you read (409 when it changed meanwhile)",
+    )
+    async def update_round(
+        self,
+        round_id: RoundId,
+        data: RoundUpdate,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> RoundRead:
+        return await service.update_round(db_session, round_id, data, request.user)
+
+    @post(
+        "/{round_id:str}/phase",
+        guards=[officials_only],
+        status_code=200,
+        summary="Move the round to its next phase (submission, review, supports, voting, closed, published)",
+    )
+    async def move_phase(
+        self,
+        round_id: RoundId,
+        data: PhaseMove,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> RoundRead:
+        return await service.move_round(db_session, round_id, data.to, request.user, data.revision)
+
+    @get("/{round_id:str}/questions", summary="The questions of a preferendum or poll, in order")
+    async def list_questions(
+        self, round_id: RoundId, db_session: AsyncSession
+    ) -> list[QuestionRead]:
+        return await service.list_questions(db_session, round_id)
+
+    @post(
+        "/{round_id:str}/questions",
+        guards=[officials_only],
+        status_code=HTTP_201_CREATED,
+        summary="Add a question with its options (before voting opens)",
+    )
+    async def add_question(
+        self,
+        round_id: RoundId,
+        data: QuestionCreate,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> QuestionRead:
+        return await service.add_question(db_session, round_id, data, request.user)
+
+    @patch(
+        "/{round_id:str}/questions/{key:str}",
+        guards=[officials_only],
+        summary="Change a question (before voting opens)",
+    )
+    async def update_question(
+        self,
+        round_id: RoundId,
+        key: QuestionKey,
+        data: QuestionUpdate,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> QuestionRead:
+        return await service.update_question(db_session, round_id, key, data, request.user)
+
+    @delete(
+        "/{round_id:str}/questions/{key:str}",
+        guards=[officials_only],
+        summary="Remove a question (before voting opens)",
+    )
+    async def delete_question(
+        self,
+        round_id: RoundId,
+        key: QuestionKey,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> None:
+        await service.delete_question(db_session, round_id, key, request.user)
