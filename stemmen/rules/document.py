@@ -1109,8 +1109,10 @@ def load_ruleset(document: Any) -> RuleSet:
     problems = validate_ruleset(document)
     if problems:
         raise RuleSetInvalid(problems)
-    doc: Mapping[str, Any] = copy.deepcopy(dict(document))
-    canonical = canonical_json(doc)
+    canonical = canonical_json(document)
+    # Read the view back from the canonical bytes: a detached copy in which numbers the schema
+    # accepted as integers (16.0) are ints, so nothing downstream ever compares floats.
+    doc: Mapping[str, Any] = json.loads(canonical)
     return RuleSet(
         id=hashlib.sha256(canonical).hexdigest(),
         canonical=canonical,

@@ -110,3 +110,13 @@ def test_view_is_immutable_and_hashable() -> None:
 )
 def test_cbs_areas_nest_by_their_digits(area: str, outer: str, inside: bool) -> None:
     assert area_within(area, outer) is inside
+
+
+def test_whole_numbers_written_as_decimals_are_read_as_integers() -> None:
+    document = example("nijmegen-buurtbegroting.json")
+    document["eligibility"]["min_age"] = 16.0
+    document["proposals"]["cost_max_cents"] = 2500000.0
+    ruleset = load_ruleset(document)
+    assert type(ruleset.eligibility.min_age) is int
+    assert type(ruleset.proposals.cost_max_cents) is int  # type: ignore[union-attr]
+    assert ruleset.id == load_ruleset(example("nijmegen-buurtbegroting.json")).id
