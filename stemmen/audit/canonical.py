@@ -20,6 +20,7 @@ What RFC 8785 cannot take, and our rule for it:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -75,8 +76,51 @@ def to_canonical_value(value: Any, path: str = "$") -> Any:
     raise CanonicalJSONError(f"{path}: {type(value).__name__} has no canonical JSON form")
 
 
+class _NeedsCarefulPath(Exception):
+    """Raised by the fast walk for anything it does not simply copy; the careful one decides."""
+
+
+def _fast_plain(value: Any) -> Any:
+    """:func:`to_canonical_value` for the common case, without paths or Fractions.
+
+    Raises :class:`_NeedsCarefulPath` on anything unusual, including object keys that
+    Python would sort differently from RFC 8785 (characters from U+E000 up, where UTF-16
+    order and code-point order part ways).
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise _NeedsCarefulPath
+    if kind is dict:
+        result = {}
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or max(key, default="") < "\ue000"):
+                raise _NeedsCarefulPath
+            result[key] = _fast_plain(item)
+        return result
+    if kind is list or kind is tuple:
+        return [_fast_plain(item) for item in value]
+    raise _NeedsCarefulPath
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 serialisation of ``value`` (UTF-8, sorted keys, no whitespace)."""
+    # For integers, strings, booleans and null, Python's own serialiser writes exactly what
+    # RFC 8785 prescribes (same escapes, lowercase \u00xx, nothing else escaped) and is about
+    # ten times faster than the reference package, which handles everything else.
+    try:
+        plain = _fast_plain(value)
+    except _NeedsCarefulPath:
+        pass
+    else:
+        text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let the reference package refuse it with its message
     plain = to_canonical_value(value)
     try:
         return rfc8785.dumps(plain)

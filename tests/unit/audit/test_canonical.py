@@ -82,3 +82,24 @@ def test_the_hash_does_not_depend_on_key_order(value):
         reordered = dict(reversed(list(value.items())))
         assert canonical_hash(reordered) == canonical_hash(value)
     assert canonical_bytes(value) == canonical_bytes(value)
+
+
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6)
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_json)
+def test_the_fast_path_writes_exactly_what_the_reference_rfc8785_package_writes(value):
+    import rfc8785
+
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def test_a_lone_surrogate_is_refused():
+    with pytest.raises(CanonicalJSONError):
+        canonical_bytes({"a": "\ud800"})
