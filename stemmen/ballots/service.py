@@ -1,0 +1,953 @@
+"""Casting ballots: who may vote where, validation, the live-ballot slot, receipts, paper.
+
+The hot path (``cast_ballot``) loads the round with its closing time in one query, reuses the
+rule set and the frozen ballot of the area from a process-wide cache (both are immutable once
+voting opens: a rule-set version is content-addressed and the ballot freezes at the opening),
+looks up the voter's live ballot, and writes the ballot and its log event in one transaction.
+The database decides races: ``live_slot`` is unique, so two ballots of one voter can never
+both count; the loser gets a 409, never a 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen.audit.chain import BALLOT_ACCEPTED, BALLOT_SUPERSEDED, PAPER_BATCH_CONFIRMED
+from stemmen.audit.receipts import (
+    ReceiptCodeError,
+    ballot_record_bytes,
+    budget_ballot_record,
+    code_prefix,
+    make_receipt,
+    new_nonce,
+    preferendum_ballot_record,
+    receipt_code,
+)
+from stemmen.auth import User
+from stemmen.ballots.forms import (
+    BallotContext,
+    BallotProject,
+    BudgetBallotContext,
+    Question,
+    QuestionOption,
+    QuestionsBallotContext,
+)
+from stemmen.ballots.models import Ballot, BallotStatus, Channel, PaperBatch
+from stemmen.ballots.schemas import (
+    BallotOptionRead,
+    BallotProjectRead,
+    BallotQuestionRead,
+    BallotRead,
+    BallotRules,
+    CastReceipt,
+    PaperBatchRead,
+    ReceiptRead,
+)
+from stemmen.ballots.validation import ValidBallot, validate_ballot
+from stemmen.config import Settings
+from stemmen.db import utcnow
+from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stemmen.proposals.models import Proposal
+from stemmen.pseudonyms import pseudonym
+from stemmen.rounds.models import Phase, Round, RoundArea, RoundPhase
+from stemmen.rounds.models import Question as QuestionRow
+from stemmen.rules.document import RuleSet, area_within, load_ruleset
+from stemmen.rules.models import RuleSetVersion
+
+# Content-addressed and frozen data only (see the module text): never a phase or a ballot.
+_RULESETS: dict[str, RuleSet] = {}
+_FROZEN: dict[tuple[str, str | None], FrozenRound] = {}
+_FROZEN_LIMIT = 2_000
+
+PABULIB_VOTE_TYPES: Mapping[str, str] = {
+    "approval": "approval",
+    "knapsack": "approval",
+    "k-approval": "approval",
+    "cumulative": "cumulative",
+    "scores": "scoring",
+    "ranking": "ordinal",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenRound:
+    """What a round's ballot is made of once voting has opened."""
+
+    areas: tuple[RoundArea, ...]
+    context: BallotContext | None
+
+
+@dataclasses.dataclass(frozen=True)
+class VotingRound:
+    round: Round
+    ruleset: RuleSet
+    closes_at: datetime | None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+async def ruleset_of(session: AsyncSession, ruleset_hash: str) -> RuleSet:
+    cached = _RULESETS.get(ruleset_hash)
+    if cached is not None:
+        return cached
+    version = await session.get(RuleSetVersion, ruleset_hash)
+    if version is None:
+        raise NotFound(f"the rule-set version {ruleset_hash} of this round is missing")
+    ruleset = load_ruleset(version.document)
+    _RULESETS[ruleset_hash] = ruleset
+    return ruleset
+
+
+async def get_round(session: AsyncSession, round_id: str) -> Round:
+    found = await session.get(Round, round_id)
+    if found is None:
+        raise NotFound(
+            f"there is no round {round_id}",
+            code="round_not_found",
+            message_nl=f"er is geen ronde {round_id}",
+        )
+    return found
+
+
+async def load_voting_round(session: AsyncSession, round_id: str) -> VotingRound:
+    """The round and the scheduled end of its voting, in one query; the rule set from cache."""
+    row = (
+        await session.execute(
+            sa.select(Round, RoundPhase.ends_at)
+            .outerjoin(
+                RoundPhase,
+                sa.and_(
+                    col(RoundPhase.round_id) == col(Round.id),
+                    col(RoundPhase.phase) == Phase.VOTING.value,
+                ),
+            )
+            .where(col(Round.id) == round_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"there is no round {round_id}",
+            code="round_not_found",
+            message_nl=f"er is geen ronde {round_id}",
+        )
+    found, closes_at = row
+    return VotingRound(found, await ruleset_of(session, found.ruleset_hash), closes_at)
+
+
+def _frozen(round_: Round) -> bool:
+    return round_.phase in (Phase.VOTING.value, Phase.CLOSED.value, Phase.PUBLISHED.value)
+
+
+async def round_areas(session: AsyncSession, round_: Round) -> tuple[RoundArea, ...]:
+    key = (round_.id, None)
+    cached = _FROZEN.get(key)
+    if cached is not None:
+        return cached.areas
+    areas = tuple(
+        (
+            await session.exec(
+                select(RoundArea)
+                .where(RoundArea.round_id == round_.id)
+                .order_by(col(RoundArea.code))
+            )
+        ).all()
+    )
+    if _frozen(round_):
+        _remember(key, FrozenRound(areas, None))
+    return areas
+
+
+def _remember(key: tuple[str, str | None], value: FrozenRound) -> None:
+    if len(_FROZEN) >= _FROZEN_LIMIT:
+        _FROZEN.clear()
+    _FROZEN[key] = value
+
+
+async def ballot_context(
+    session: AsyncSession, voting: VotingRound, area: RoundArea | None
+) -> BallotContext:
+    """What is on the ballot: an area's projects and budget, or the round's questions."""
+    round_ = voting.round
+    key = (round_.id, area.code if area is not None and voting.ruleset.is_budget else "")
+    cached = _FROZEN.get(key)
+    if cached is not None and cached.context is not None:
+        return cached.context
+    context: BallotContext
+    if voting.ruleset.is_budget:
+        assert area is not None
+        proposals = (
+            await session.exec(
+                select(Proposal)
+                .where(
+                    Proposal.round_id == round_.id,
+                    Proposal.area_code == area.code,
+                    col(Proposal.on_ballot).is_(True),
+                )
+                .order_by(col(Proposal.ballot_code), col(Proposal.id))
+            )
+        ).all()
+        context = BudgetBallotContext(
+            area=area.code,
+            area_name=area.name or area.code,
+            budget_cents=int(area.budget_cents or 0),
+            projects=tuple(
+                BallotProject(
+                    id=proposal.ballot_code or str(proposal.id),
+                    title=proposal.title,
+                    cost_cents=int(proposal.final_cost_cents or proposal.estimated_cost_cents),
+                    area=area.code,
+                    category=proposal.category,
+                )
+                for proposal in proposals
+            ),
+        )
+    else:
+        context = QuestionsBallotContext(
+            tuple(
+                Question(
+                    id=row.key,
+                    title=row.title,
+                    options=tuple(
+                        QuestionOption(str(option["id"]), str(option.get("label", option["id"])))
+                        for option in row.options
+                    ),
+                    method=row.method,
+                )
+                for row in await question_rows(session, round_.id)
+            )
+        )
+    if _frozen(round_):
+        _remember(key, FrozenRound((), context))
+    return context
+
+
+async def question_rows(session: AsyncSession, round_id: str) -> Sequence[QuestionRow]:
+    return (
+        await session.exec(
+            select(QuestionRow)
+            .where(QuestionRow.round_id == round_id)
+            .order_by(col(QuestionRow.position))
+        )
+    ).all()
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def _inside(home: str, area: str) -> bool:
+    """Whether a resident's home area (from the token) lies in a round's area."""
+    if home == area:
+        return True
+    try:
+        return area_within(home, area)
+    except KeyError:  # not CBS codes: only equality can match
+        return False
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def closing_day(voting: VotingRound) -> date:
+    return (voting.closes_at or datetime.now(UTC)).astimezone(UTC).date()
+
+
+def check_age(user: User, voting: VotingRound) -> None:
+    rules = voting.ruleset.eligibility
+    if rules.min_age <= 0 and rules.max_age is None:
+        return
+    if user.birth_date is None:
+        raise Forbidden(
+            "your sign-in carries no birth date, and this round has an age limit; sign in with "
+            "DigiD or your voting-code letter",
+            code="not_eligible_age",
+            message_nl="uw inlog bevat geen geboortedatum, en deze ronde heeft een leeftijdsgrens",
+        )
+    day = closing_day(voting)
+    age = age_on(user.birth_date, day)
+    if rules.admits_age(age):
+        return
+    limit_en = (
+        f"at least {rules.min_age}"
+        if rules.max_age is None
+        else f"{rules.min_age} to {rules.max_age}"
+    )
+    limit_nl = (
+        f"minstens {rules.min_age}"
+        if rules.max_age is None
+        else f"{rules.min_age} tot en met {rules.max_age}"
+    )
+    raise Forbidden(
+        f"voters in this round must be {limit_en} years old on the closing day ({day.isoformat()}); "
+        f"you will be {age}",
+        code="not_eligible_age",
+        message_nl=f"kiezers in deze ronde moeten op de sluitingsdag ({day.isoformat()}) {limit_nl} "
+        f"jaar oud zijn; u bent dan {age}",
+        details={"age_on_closing_day": age, "min_age": rules.min_age, "max_age": rules.max_age},
+    )
+
+
+def voter_area(
+    ruleset: RuleSet, areas: Sequence[RoundArea], homes: Sequence[str], chosen: str | None
+) -> RoundArea | None:
+    """The round area this voter votes in, from their home areas; None for a round-wide ballot."""
+    if ruleset.eligibility.residents_only:
+        possible = [area for area in areas if any(_inside(home, area.code) for home in homes)]
+        if not possible:
+            codes = ", ".join(area.code for area in areas)
+            raise Forbidden(
+                f"you do not live in an area of this round ({codes}); your sign-in says "
+                f"{', '.join(homes) or 'no area'}",
+                code="not_eligible_area",
+                message_nl=f"u woont niet in een gebied van deze ronde ({codes}); uw inlog zegt "
+                f"{', '.join(homes) or 'geen gebied'}",
+                details={"round_areas": [area.code for area in areas], "your_areas": list(homes)},
+            )
+    else:
+        possible = list(areas)
+    needs_area = ruleset.is_budget or ruleset.eligibility.one_ballot_per == "area"
+    if not needs_area:
+        return None
+    if chosen is not None:
+        for area in possible:
+            if area.code == chosen:
+                return area
+        raise Forbidden(
+            f"you may not vote in area {chosen}; you may vote in: "
+            f"{', '.join(area.code for area in possible)}",
+            code="not_eligible_area",
+            message_nl=f"u mag niet stemmen in gebied {chosen}; u mag stemmen in: "
+            f"{', '.join(area.code for area in possible)}",
+        )
+    if len(possible) == 1:
+        return possible[0]
+    raise InvalidInput(
+        "you may vote in more than one area of this round: say which with 'area' "
+        f"({', '.join(area.code for area in possible)})",
+        code="choose_area",
+        message_nl="u mag in meer dan één gebied van deze ronde stemmen: kies er een met 'area'",
+        details={"areas": [area.code for area in possible]},
+    )
+
+
+def scope_of(ruleset: RuleSet, area: RoundArea | None) -> str:
+    if ruleset.eligibility.one_ballot_per == "area" and area is not None:
+        return area.code
+    return "round"
+
+
+def live_slot(round_id: str, scope: str, voter_key: str) -> str:
+    return f"{round_id}:{scope}:{voter_key}"
+
+
+def _require_voting(round_: Round, what_en: str, what_nl: str) -> None:
+    if round_.phase != Phase.VOTING.value:
+        raise Conflict(
+            f"{what_en}: voting in this round is not open (the round is in the {round_.phase} phase)",
+            code="voting_not_open",
+            message_nl=f"{what_nl}: de stemming in deze ronde is niet open (fase: {round_.phase})",
+            details={"phase": round_.phase},
+        )
+
+
+# --------------------------------------------------------------------------- records
+
+
+def ballot_record(
+    ruleset: RuleSet, round_id: str, area: str | None, valid: ValidBallot
+) -> dict[str, Any]:
+    """What the receipt commits to and what is published: choices only, no voter, no time."""
+    if ruleset.is_budget:
+        answer = valid.answer
+        assert area is not None
+        if answer.abstained:
+            return budget_ballot_record(round_id, area, [])
+        if answer.format == "cumulative":
+            return budget_ballot_record(
+                round_id, area, [o for o, _ in answer.points], [p for _, p in answer.points]
+            )
+        if answer.format == "scores":
+            return budget_ballot_record(
+                round_id, area, [o for o, _ in answer.scores], [s for _, s in answer.scores]
+            )
+        return budget_ballot_record(round_id, area, list(answer.chosen))
+    labels = ruleset.ballot.scale.labels if ruleset.ballot.scale else ()
+    answers: dict[str, Any] = {}
+    for answer in valid.answers:
+        if answer.abstained or answer.question is None:
+            continue
+        if answer.format == "grades":
+            answers[answer.question] = {
+                "grades": {o: (labels[g] if labels else g) for o, g in answer.grades}
+            }
+        elif answer.format == "scores":
+            answers[answer.question] = {"scores": dict(answer.scores)}
+        elif answer.format == "cumulative":
+            answers[answer.question] = {"scores": dict(answer.points)}
+        elif answer.format == "ranking":
+            answers[answer.question] = {"ranking": [list(tier) for tier in answer.ranking]}
+        else:
+            answers[answer.question] = {"approvals": list(answer.approvals)}
+    return preferendum_ballot_record(round_id, answers)
+
+
+# --------------------------------------------------------------------------- the ballot
+
+
+def _answer_form(ruleset: RuleSet, context: BallotContext) -> dict[str, Any]:
+    kind = ruleset.ballot.format
+    if isinstance(context, BudgetBallotContext):
+        ids = [project.id for project in context.projects[:2]]
+        options: list[str] = ids or ["P1", "P2"]
+    else:
+        first = context.questions[0] if context.questions else None
+        options = [option.id for option in (first.options[:2] if first else ())] or ["a", "b"]
+    if kind in ("approval", "knapsack", "k-approval"):
+        answer: dict[str, Any] = {"approvals": options}
+    elif kind == "cumulative":
+        answer = {"points": dict.fromkeys(options, 1)}
+    elif kind == "ranking":
+        answer = {"ranking": [[option] for option in options]}
+    elif kind == "grades":
+        scale = ruleset.ballot.scale
+        label = scale.labels[-1] if scale and scale.labels else 0
+        answer = {"grades": dict.fromkeys(options, label)}
+    else:
+        scale = ruleset.ballot.scale
+        answer = {"scores": dict.fromkeys(options, scale.max if scale else 1)}
+    if isinstance(context, QuestionsBallotContext) and context.questions:
+        return {"questions": {context.questions[0].id: answer}}
+    return answer
+
+
+def ballot_rules(ruleset: RuleSet, context: BallotContext) -> BallotRules:
+    rules = ruleset.ballot
+    scale = None
+    if rules.scale is not None:
+        scale = (
+            {"labels": list(rules.scale.labels), "blank_allowed": rules.scale.blank_allowed}
+            if rules.scale.is_labelled
+            else {
+                "min": rules.scale.min,
+                "max": rules.scale.max,
+                "blank_allowed": rules.scale.blank_allowed,
+            }
+        )
+    return BallotRules(
+        format=rules.format,
+        min_selections=rules.min_selections,
+        max_selections=rules.max_selections,
+        within_budget=rules.within_budget,
+        max_points=rules.max_points,
+        max_points_per_option=rules.max_points_per_option,
+        allow_abstain=rules.allow_abstain,
+        revote=rules.revote,
+        scale=scale,
+        ranking_complete=rules.ranking_complete,
+        ranking_ties_allowed=rules.ranking_ties_allowed,
+        answer_form=_answer_form(ruleset, context),
+    )
+
+
+async def read_ballot(
+    session: AsyncSession, settings: Settings, user: User, round_id: str, chosen_area: str | None
+) -> BallotRead:
+    voting = await load_voting_round(session, round_id)
+    _require_voting(voting.round, "there is no ballot yet", "er is nog geen stembiljet")
+    check_age(user, voting)
+    area = voter_area(
+        voting.ruleset, await round_areas(session, voting.round), user.areas, chosen_area
+    )
+    context = await ballot_context(session, voting, area)
+    voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
+    slot = live_slot(round_id, scope_of(voting.ruleset, area), voter_key)
+    voted = (
+        await session.exec(select(Ballot.id).where(Ballot.live_slot == slot))
+    ).first() is not None
+    projects: list[BallotProjectRead] = []
+    questions: list[BallotQuestionRead] = []
+    if isinstance(context, BudgetBallotContext):
+        projects = [
+            BallotProjectRead(
+                code=p.id, title=p.title, cost_cents=p.cost_cents, category=p.category
+            )
+            for p in context.projects
+        ]
+    else:
+        rows = {row.key: row for row in await question_rows(session, round_id)}
+        questions = [
+            BallotQuestionRead(
+                id=q.id,
+                title=q.title,
+                description=rows[q.id].description if q.id in rows else "",
+                method=q.method or "",
+                options=[BallotOptionRead(id=o.id, label=o.label) for o in q.options],
+            )
+            for q in context.questions
+        ]
+    return BallotRead(
+        round=round_id,
+        title=voting.round.title,
+        instrument=voting.round.instrument,
+        area=area.code if area else None,
+        area_name=(area.name or area.code) if area else None,
+        budget_cents=area.budget_cents if area and voting.ruleset.is_budget else None,
+        closes_at=voting.closes_at,
+        rules=ballot_rules(voting.ruleset, context),
+        projects=projects,
+        questions=questions,
+        already_voted=voted,
+    )
+
+
+# --------------------------------------------------------------------------- storing
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stored:
+    ballot: Ballot
+    code: str
+    replaced: bool
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    voting: VotingRound,
+    voter_key: str,
+    area: RoundArea | None,
+    record: dict[str, Any],
+    channel: Channel,
+    actor: User,
+    batch_id: int | None = None,
+) -> _Stored:
+    """Supersede the voter's live ballot where the rules allow, add the new one, log both.
+
+    Leaves the commit to the caller; any IntegrityError from here means a concurrent ballot of
+    the same voter won the slot.
+    """
+    ruleset = voting.ruleset
+    round_id = voting.round.id
+    slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
+    existing = (await session.exec(select(Ballot).where(Ballot.live_slot == slot))).first()
+    if existing is not None:
+        if ruleset.ballot.paper_online_exclusive and existing.channel != channel.value:
+            earlier_en = "on paper" if existing.channel == Channel.PAPER.value else "online"
+            earlier_nl = "op papier" if existing.channel == Channel.PAPER.value else "online"
+            raise Conflict(
+                f"this voter voted {earlier_en} already; in this round who votes {earlier_en} "
+                f"cannot also vote {'online' if channel == Channel.ONLINE else 'on paper'}",
+                code="voted_other_channel",
+                message_nl=f"deze kiezer heeft al {earlier_nl} gestemd; in deze ronde kan wie "
+                f"{earlier_nl} stemt niet ook {'online' if channel == Channel.ONLINE else 'op papier'} stemmen",
+                details={"channel": existing.channel},
+            )
+        if not ruleset.ballot.revote_allowed:
+            raise _already_voted()
+        retired = await session.execute(
+            sa.update(Ballot)
+            .where(col(Ballot.id) == existing.id, col(Ballot.live_slot) == slot)
+            .values(live_slot=None, status=BallotStatus.SUPERSEDED.value, superseded_at=utcnow())
+        )
+        if retired.rowcount != 1:  # type: ignore[attr-defined]
+            raise _already_voted()
+    nonce = new_nonce()
+    receipt = make_receipt(ballot_record_bytes(record), nonce)
+    ballot = Ballot(
+        round_id=round_id,
+        area_code=area.code if area is not None else None,
+        voter_key=voter_key,
+        live_slot=slot,
+        channel=channel.value,
+        status=(BallotStatus.PENDING if channel == Channel.PAPER else BallotStatus.COUNTED).value,
+        content=record,
+        receipt_hash=receipt.hash,
+        receipt_nonce=nonce.hex(),
+        batch_id=batch_id,
+    )
+    session.add(ballot)
+    await session.flush()
+    from stemmen.audit.log import append_event
+
+    if existing is not None:
+        await append_event(
+            session,
+            kind=BALLOT_SUPERSEDED,
+            actor=actor,
+            payload={"receipt": existing.receipt_hash, "by": receipt.hash},
+            round_id=round_id,
+        )
+    payload: dict[str, Any] = {"receipt": receipt.hash, "channel": channel.value}
+    if batch_id is not None:
+        payload["batch"] = str(batch_id)
+    await append_event(
+        session, kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
+    )
+    return _Stored(ballot, receipt.code, existing is not None)
+
+
+def _already_voted() -> Conflict:
+    return Conflict(
+        "you have already voted in this round, and its rules do not allow voting again",
+        code="already_voted",
+        message_nl="u hebt al gestemd in deze ronde, en opnieuw stemmen is niet toegestaan",
+    )
+
+
+def _cast_receipt(stored: _Stored, valid: ValidBallot) -> CastReceipt:
+    ballot = stored.ballot
+    return CastReceipt(
+        receipt=stored.code,
+        receipt_hash=ballot.receipt_hash,
+        round=ballot.round_id,
+        area=ballot.area_code,
+        channel=ballot.channel,
+        status=ballot.status,
+        replaced_earlier_ballot=stored.replaced,
+        recorded=valid.as_json(),
+        cost_cents=valid.cost_cents,
+    )
+
+
+async def cast_ballot(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    round_id: str,
+    chosen_area: str | None,
+    raw_ballot: Mapping[str, Any],
+) -> CastReceipt:
+    voting = await load_voting_round(session, round_id)
+    _require_voting(
+        voting.round, "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
+    )
+    check_age(user, voting)
+    area = voter_area(
+        voting.ruleset, await round_areas(session, voting.round), user.areas, chosen_area
+    )
+    context = await ballot_context(session, voting, area)
+    valid = validate_ballot(voting.ruleset, context, raw_ballot)
+    record = ballot_record(voting.ruleset, round_id, area.code if area else None, valid)
+    voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
+    try:
+        stored = await _store(
+            session,
+            voting=voting,
+            voter_key=voter_key,
+            area=area,
+            record=record,
+            channel=Channel.ONLINE,
+            actor=user,
+        )
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise _already_voted() from error
+    except Conflict:
+        await session.rollback()
+        raise
+    return _cast_receipt(stored, valid)
+
+
+# --------------------------------------------------------------------------- paper
+
+
+def _batch_read(batch: PaperBatch, count: int) -> PaperBatchRead:
+    assert batch.id is not None
+    return PaperBatchRead(
+        id=batch.id,
+        round=batch.round_id,
+        label=batch.label,
+        status=batch.status,
+        entered_by=batch.entered_by,
+        confirmed_by=batch.confirmed_by,
+        created_at=batch.created_at,
+        confirmed_at=batch.confirmed_at,
+        ballots=count,
+    )
+
+
+async def _batch_count(session: AsyncSession, batch_id: int) -> int:
+    return int(
+        (
+            await session.exec(
+                select(sa.func.count()).select_from(Ballot).where(Ballot.batch_id == batch_id)  # type: ignore[arg-type]
+            )
+        ).one()
+    )
+
+
+def _require_paper(ruleset: RuleSet) -> None:
+    if Channel.PAPER.value not in ruleset.ballot.channels:
+        raise Conflict(
+            "this round's rule set does not allow paper ballots (ballot.channels)",
+            code="paper_not_allowed",
+            message_nl="het kader van deze ronde staat geen papieren stembiljetten toe",
+        )
+
+
+async def open_batch(
+    session: AsyncSession, user: User, round_id: str, label: str
+) -> PaperBatchRead:
+    voting = await load_voting_round(session, round_id)
+    _require_voting(
+        voting.round, "no paper batch can be opened", "er kan geen papieren batch worden geopend"
+    )
+    _require_paper(voting.ruleset)
+    batch = PaperBatch(round_id=round_id, label=label, entered_by=user.subject)
+    session.add(batch)
+    await session.commit()
+    return _batch_read(batch, 0)
+
+
+async def list_batches(session: AsyncSession, round_id: str) -> list[PaperBatchRead]:
+    await get_round(session, round_id)
+    rows = (
+        await session.execute(
+            sa.select(PaperBatch, sa.func.count(col(Ballot.id)))
+            .outerjoin(Ballot, col(Ballot.batch_id) == col(PaperBatch.id))
+            .where(col(PaperBatch.round_id) == round_id)
+            .group_by(col(PaperBatch.id))
+            .order_by(col(PaperBatch.id))
+        )
+    ).all()
+    return [_batch_read(batch, int(count)) for batch, count in rows]
+
+
+async def _get_batch(session: AsyncSession, round_id: str, batch_id: int) -> PaperBatch:
+    batch = await session.get(PaperBatch, batch_id)
+    if batch is None or batch.round_id != round_id:
+        raise NotFound(f"round {round_id} has no paper batch {batch_id}", code="batch_not_found")
+    return batch
+
+
+def _require_open(batch: PaperBatch) -> None:
+    if batch.status != "open":
+        raise Conflict(
+            f"paper batch {batch.id} is {batch.status}; nothing can change in it any more",
+            code="batch_not_open",
+            message_nl=f"papieren batch {batch.id} is al afgesloten ({batch.status})",
+        )
+
+
+async def enter_paper_ballot(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    round_id: str,
+    batch_id: int,
+    voter: str,
+    chosen_area: str | None,
+    raw_ballot: Mapping[str, Any],
+) -> CastReceipt:
+    """One paper ballot, checked like an online one; it counts once another official confirms.
+
+    The official vouches from the register that the voter may vote (age and address); the
+    area, when the round needs one, is the one the official gives.
+    """
+    voting = await load_voting_round(session, round_id)
+    _require_voting(
+        voting.round, "no paper ballot can be entered", "er kan geen papieren stem worden ingevoerd"
+    )
+    _require_paper(voting.ruleset)
+    batch = await _get_batch(session, round_id, batch_id)
+    _require_open(batch)
+    if batch.entered_by != user.subject:
+        raise Forbidden(
+            "only the official who opened this batch enters its ballots; open a batch of your own",
+            code="not_your_batch",
+            message_nl="alleen de ambtenaar die deze batch opende voert de stemmen in",
+        )
+    areas = await round_areas(session, voting.round)
+    homes = [chosen_area] if chosen_area else [area.code for area in areas]
+    area = voter_area(voting.ruleset, areas, homes, chosen_area)
+    context = await ballot_context(session, voting, area)
+    valid = validate_ballot(voting.ruleset, context, raw_ballot)
+    record = ballot_record(voting.ruleset, round_id, area.code if area else None, valid)
+    voter_key = pseudonym(settings.pseudonym_key, round_id, voter)
+    try:
+        stored = await _store(
+            session,
+            voting=voting,
+            voter_key=voter_key,
+            area=area,
+            record=record,
+            channel=Channel.PAPER,
+            actor=user,
+            batch_id=batch_id,
+        )
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise Conflict(
+            "this voter has a ballot already (entered at the same moment)",
+            code="already_voted",
+            message_nl="deze kiezer heeft al een stem (tegelijk ingevoerd)",
+        ) from error
+    except Conflict:
+        await session.rollback()
+        raise
+    return _cast_receipt(stored, valid)
+
+
+async def confirm_batch(
+    session: AsyncSession, user: User, round_id: str, batch_id: int
+) -> PaperBatchRead:
+    from stemmen.audit.log import append_event
+
+    round_ = await get_round(session, round_id)
+    if round_.phase not in (Phase.VOTING.value, Phase.CLOSED.value):
+        raise Conflict(
+            f"paper batches are confirmed while voting is open; the round is {round_.phase}",
+            code="voting_not_open",
+        )
+    batch = await _get_batch(session, round_id, batch_id)
+    _require_open(batch)
+    if batch.entered_by == user.subject:
+        raise Forbidden(
+            "a second official must confirm this batch: you entered its ballots yourself (four eyes)",
+            code="four_eyes",
+            message_nl="een tweede ambtenaar moet deze batch bevestigen: u voerde de stemmen zelf in",
+        )
+    changed = await session.execute(
+        sa.update(PaperBatch)
+        .where(col(PaperBatch.id) == batch_id, col(PaperBatch.status) == "open")
+        .values(status="confirmed", confirmed_by=user.subject, confirmed_at=utcnow())
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise Conflict(
+            "the batch was confirmed or rejected at the same moment; reload", code="batch_not_open"
+        )
+    await session.execute(
+        sa.update(Ballot)
+        .where(col(Ballot.batch_id) == batch_id, col(Ballot.status) == BallotStatus.PENDING.value)
+        .values(status=BallotStatus.COUNTED.value)
+    )
+    count = await _batch_count(session, batch_id)
+    await append_event(
+        session,
+        kind=PAPER_BATCH_CONFIRMED,
+        actor=user,
+        payload={"batch": str(batch_id), "ballots": count, "entered_by": batch.entered_by},
+        round_id=round_id,
+    )
+    await session.commit()
+    await session.refresh(batch)
+    return _batch_read(batch, count)
+
+
+async def reject_batch(
+    session: AsyncSession, user: User, round_id: str, batch_id: int, reason: str
+) -> PaperBatchRead:
+    """The batch's ballots never count; their voters may vote again."""
+    round_ = await get_round(session, round_id)
+    if round_.phase not in (Phase.VOTING.value, Phase.CLOSED.value):
+        raise Conflict(
+            f"the round is {round_.phase}; its paper batches are final", code="voting_not_open"
+        )
+    batch = await _get_batch(session, round_id, batch_id)
+    _require_open(batch)
+    changed = await session.execute(
+        sa.update(PaperBatch)
+        .where(col(PaperBatch.id) == batch_id, col(PaperBatch.status) == "open")
+        .values(status="rejected", confirmed_by=None)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise Conflict(
+            "the batch was confirmed or rejected at the same moment; reload", code="batch_not_open"
+        )
+    await session.execute(
+        sa.update(Ballot)
+        .where(col(Ballot.batch_id) == batch_id, col(Ballot.status) == BallotStatus.PENDING.value)
+        .values(status=BallotStatus.DISCARDED.value, live_slot=None, superseded_at=utcnow())
+    )
+    count = await _batch_count(session, batch_id)
+    await session.commit()
+    await session.refresh(batch)
+    del reason  # kept in the request for the officials' own records; the ballots say enough
+    return _batch_read(batch, count)
+
+
+# --------------------------------------------------------------------------- receipts
+
+_EXPLANATIONS = {
+    BallotStatus.COUNTED.value: (
+        "your ballot counts as you cast it",
+        "uw stem telt zoals u die uitbracht",
+    ),
+    BallotStatus.PENDING.value: (
+        "your paper ballot waits for a second official to confirm its batch",
+        "uw papieren stem wacht op bevestiging door een tweede ambtenaar",
+    ),
+    BallotStatus.SUPERSEDED.value: (
+        "this ballot was replaced by a later ballot of yours, which counts instead",
+        "deze stem is vervangen door een latere stem van u, die in plaats daarvan telt",
+    ),
+    BallotStatus.DISCARDED.value: (
+        "this paper ballot's batch was rejected; it does not count",
+        "de batch van deze papieren stem is afgekeurd; de stem telt niet",
+    ),
+}
+
+
+async def read_receipt(
+    session: AsyncSession, code: str, round_id: str | None = None
+) -> ReceiptRead:
+    from stemmen.audit.merkle import inclusion_proof, receipt_leaves
+
+    try:
+        prefix = code_prefix(code)
+    except ReceiptCodeError as error:
+        raise InvalidInput(str(error), code="receipt_unreadable") from error
+    query = select(Ballot).where(col(Ballot.receipt_hash).startswith(prefix))
+    if round_id is not None:
+        query = query.where(Ballot.round_id == round_id)
+    matches = (await session.exec(query)).all()
+    if len(matches) != 1:
+        raise NotFound(
+            "no ballot has this receipt code; check it character by character",
+            code="receipt_not_found",
+            message_nl="geen stem heeft deze ontvangstcode; controleer die teken voor teken",
+        )
+    ballot = matches[0]
+    round_ = await get_round(session, ballot.round_id)
+    proof = None
+    if round_.merkle_root is not None and ballot.status == BallotStatus.COUNTED.value:
+        receipts = (
+            await session.exec(
+                select(Ballot.receipt_hash).where(
+                    Ballot.round_id == ballot.round_id, Ballot.status == BallotStatus.COUNTED.value
+                )
+            )
+        ).all()
+        leaves = receipt_leaves(receipts)
+        index = leaves.index(bytes.fromhex(ballot.receipt_hash))
+        proof = {
+            "index": index,
+            "tree_size": len(leaves),
+            "path": [node.hex() for node in inclusion_proof(leaves, index)],
+        }
+    explanation = _EXPLANATIONS[ballot.status][0]
+    return ReceiptRead(
+        receipt=receipt_code(ballot.receipt_hash),
+        receipt_hash=ballot.receipt_hash,
+        round=ballot.round_id,
+        status=ballot.status,
+        channel=ballot.channel,
+        counted=ballot.status == BallotStatus.COUNTED.value,
+        explanation=explanation,
+        recorded=ballot.content,
+        merkle_root=round_.merkle_root,
+        inclusion_proof=proof,
+    )

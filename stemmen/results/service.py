@@ -1,0 +1,660 @@
+"""Close, compute, publish: the round's result, computed once with the pure engines.
+
+The result is computed from exactly what is published: for a budget round each area's
+cast-vote record is written as a pabulib ``.pb`` text and the allocation is computed from that
+text with the rule set's rule, options and tie-break (the lottery seeded with the round's seed);
+for a preferendum each question is tallied from the answers the JSON cast-vote record holds.
+The recomputation is the auditor's own (``stemmen.audit.verify``), so a published bundle, or
+``stemmen budget allocate`` / ``stemmen tally`` on a downloaded record, gives the same result.
+
+It is stored once: ``results`` has the round as primary key, so two computations racing each
+other store one result, and the loser returns the stored one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen.audit.bundle import AreaBallot, budget_area_pabulib, results_hash
+from stemmen.audit.chain import RESULT_PUBLISHED, ROUND_CLOSED, SEED_REVEALED
+from stemmen.audit.merkle import receipt_root
+from stemmen.auth import Role, User
+from stemmen.ballots.models import Ballot, BallotStatus, Channel, PaperBatch
+from stemmen.ballots.service import (
+    PABULIB_VOTE_TYPES,
+    get_round,
+    question_rows,
+    round_areas,
+    ruleset_of,
+)
+from stemmen.db import utcnow
+from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stemmen.proposals.models import Proposal
+from stemmen.results.models import Result
+from stemmen.results.schemas import ResultRead, WhatIfRead
+from stemmen.rounds.models import Phase, Round
+from stemmen.rules.document import RuleSet
+
+BUDGET_RULES = ("greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare", "mes", "phragmen")
+AFTER_CLOSE = (Phase.CLOSED.value, Phase.PUBLISHED.value)
+
+
+# --------------------------------------------------------------------------- what was cast
+
+
+async def counted_ballots(session: AsyncSession, round_id: str) -> list[Ballot]:
+    """The ballots that count, in canonical (receipt) order: no time or voter order leaks."""
+    return list(
+        (
+            await session.exec(
+                select(Ballot)
+                .where(Ballot.round_id == round_id, Ballot.status == BallotStatus.COUNTED.value)
+                .order_by(col(Ballot.receipt_hash))
+            )
+        ).all()
+    )
+
+
+async def round_definition(
+    session: AsyncSession, round_: Round, ruleset: RuleSet
+) -> dict[str, Any]:
+    """The round as published: areas with budgets and projects, or questions with options."""
+    definition: dict[str, Any] = {
+        "id": round_.id,
+        "title": round_.title,
+        "instrument": round_.instrument,
+        "ruleset_hash": round_.ruleset_hash,
+    }
+    areas = await round_areas(session, round_)
+    if ruleset.is_budget:
+        proposals = (
+            await session.exec(
+                select(Proposal)
+                .where(Proposal.round_id == round_.id, col(Proposal.on_ballot).is_(True))
+                .order_by(col(Proposal.ballot_code), col(Proposal.id))
+            )
+        ).all()
+        definition["areas"] = [
+            {
+                "code": area.code,
+                "name": area.name,
+                "budget_cents": int(area.budget_cents or 0),
+                "projects": [
+                    {
+                        "id": proposal.ballot_code or str(proposal.id),
+                        "name": proposal.title,
+                        "cost_cents": int(
+                            proposal.final_cost_cents or proposal.estimated_cost_cents
+                        ),
+                        "category": proposal.category,
+                    }
+                    for proposal in proposals
+                    if proposal.area_code == area.code
+                ],
+            }
+            for area in areas
+        ]
+    else:
+        scale = _scale_json(ruleset)
+        definition["areas"] = [{"code": area.code, "name": area.name} for area in areas]
+        definition["questions"] = [
+            {
+                "id": row.key,
+                "title": row.title,
+                "method": row.method,
+                "options": [
+                    {"id": str(o["id"]), "label": str(o.get("label", o["id"]))} for o in row.options
+                ],
+                **({"scale": scale} if scale else {}),
+            }
+            for row in await question_rows(session, round_.id)
+        ]
+    return definition
+
+
+def _scale_json(ruleset: RuleSet) -> dict[str, Any] | None:
+    scale = ruleset.ballot.scale
+    if scale is None:
+        return None
+    return (
+        {"labels": list(scale.labels)}
+        if scale.is_labelled
+        else {"min": scale.min, "max": scale.max}
+    )
+
+
+def _uses_channels(ruleset: RuleSet) -> bool:
+    return bool(ruleset.allocation and ruleset.allocation.channel_weights)
+
+
+def area_records(
+    definition: Mapping[str, Any], ruleset: RuleSet, ballots: Sequence[Ballot]
+) -> dict[str, str]:
+    """Per area the pabulib ``.pb`` text of its counted ballots, the receipt as voter id."""
+    vote_type = PABULIB_VOTE_TYPES[ruleset.ballot.format]
+    by_area: dict[str, list[AreaBallot]] = {area["code"]: [] for area in definition["areas"]}
+    with_channel = _uses_channels(ruleset)
+    for ballot in ballots:
+        content = ballot.content
+        points = content.get("points")
+        by_area.setdefault(str(ballot.area_code), []).append(
+            AreaBallot(
+                receipt=ballot.receipt_hash,
+                nonce=ballot.receipt_nonce,
+                vote=tuple(content.get("vote", ())),
+                points=None if points is None else tuple(int(p) for p in points),
+                channel=ballot.channel if with_channel else None,
+            )
+        )
+    return {
+        code: budget_area_pabulib(
+            round_definition=definition, area_code=code, vote_type=vote_type, ballots=items
+        )
+        for code, items in sorted(by_area.items())
+    }
+
+
+def preferendum_record(ballots: Sequence[Ballot]) -> dict[str, Any]:
+    return {
+        "format": "stemmen-ballots/1",
+        "ballots": [
+            {
+                "receipt": ballot.receipt_hash,
+                "nonce": ballot.receipt_nonce,
+                "answers": ballot.content.get("answers", {}),
+            }
+            for ballot in ballots
+        ],
+    }
+
+
+def question_record(question: Mapping[str, Any], ballots: Sequence[Ballot]) -> dict[str, Any]:
+    """One question's answers as the tally engine's JSON cast-vote record (``stemmen tally``)."""
+    record: dict[str, Any] = {
+        "question": question["id"],
+        "method": question["method"],
+        "options": [option["id"] for option in question["options"]],
+        "ballots": [
+            dict(ballot.content["answers"][question["id"]])
+            for ballot in ballots
+            if question["id"] in ballot.content.get("answers", {})
+        ],
+    }
+    if "scale" in question:
+        record["scale"] = question["scale"]
+    return record
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _engine_tie_break(ruleset: RuleSet, seed: str) -> str:
+    return ",".join(f"lottery:{seed}" if key == "lottery" else key for key in ruleset.tie_break)
+
+
+def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -> Any:
+    try:
+        from stemmen.budget.registry import allocate
+    except ModuleNotFoundError:
+        from stemmen.audit.verify import _allocate as allocate_known  # until the registry lands
+
+        return allocate_known(instance, profile, rule, options)
+    return allocate(instance, profile, rule, **options)
+
+
+def allocate_area(
+    pabulib_text: str, ruleset_document: Mapping[str, Any], seed: str
+) -> dict[str, Any]:
+    """The allocation of one area's published ``.pb`` under the rule set, as JSON."""
+    from stemmen.audit.verify import budget_options
+    from stemmen.budget.pabulib import parse_pabulib
+
+    instance, profile = parse_pabulib(pabulib_text)
+    rule, options = budget_options(ruleset_document, seed, instance, profile)
+    return exact_json(_allocate(instance, profile, rule, options).to_json())
+
+
+def tally_question(
+    question: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]],
+    ruleset_document: Mapping[str, Any],
+    seed: str,
+) -> dict[str, Any]:
+    from stemmen.audit.verify import recompute_question
+
+    return exact_json(recompute_question(question, answers, ruleset_document, seed))
+
+
+def exact_json(value: Any) -> Any:
+    """Engine JSON made hashable: solver timings and gaps (floats) become text."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(key): exact_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [exact_json(item) for item in value]
+    return value
+
+
+def _quorum(
+    ruleset: RuleSet,
+    turnout: int,
+    question: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    assert ruleset.tally is not None
+    rules = ruleset.tally.quorum
+    graders: dict[str, int] = {str(option["id"]): 0 for option in question["options"]}
+    for answer in answers:
+        chosen: Any
+        if "grades" in answer:
+            chosen = [o for o, g in answer["grades"].items() if g is not None]
+        elif "scores" in answer:
+            chosen = [o for o, s in answer["scores"].items() if s is not None]
+        elif "ranking" in answer:
+            chosen = [o for tier in answer["ranking"] for o in tier]
+        else:
+            chosen = answer.get("approvals", [])
+        for option in chosen:
+            graders[option] = graders.get(option, 0) + 1
+    below = sorted(
+        o for o, n in graders.items() if rules.min_graders is not None and n < rules.min_graders
+    )
+    turnout_met = rules.min_turnout is None or turnout >= rules.min_turnout
+    return {
+        "min_turnout": rules.min_turnout,
+        "turnout": turnout,
+        "turnout_met": turnout_met,
+        "participation": len(answers),
+        "min_graders": rules.min_graders,
+        "graders": graders,
+        "options_below_min_graders": below,
+        "met": turnout_met and not below,
+    }
+
+
+async def compute_document(
+    session: AsyncSession, round_: Round, ruleset: RuleSet
+) -> dict[str, Any]:
+    if round_.seed is None:
+        raise Conflict("this round has no tie-break seed: voting never opened", code="no_seed")
+    definition = await round_definition(session, round_, ruleset)
+    ballots = await counted_ballots(session, round_.id)
+    document_rules = ruleset.document()
+    results: list[dict[str, Any]] = []
+    valid = True
+    if ruleset.is_budget:
+        for code, text in area_records(definition, ruleset, ballots).items():
+            ballots_in_area = sum(1 for ballot in ballots if ballot.area_code == code)
+            results.append(
+                {
+                    "area": code,
+                    "ballots": ballots_in_area,
+                    "allocation": allocate_area(text, document_rules, round_.seed),
+                }
+            )
+    else:
+        for question in definition["questions"]:
+            answers = [
+                ballot.content["answers"][question["id"]]
+                for ballot in ballots
+                if question["id"] in ballot.content.get("answers", {})
+            ]
+            quorum = _quorum(ruleset, len(ballots), question, answers)
+            valid = valid and bool(quorum["met"])
+            results.append(
+                {
+                    "question": question["id"],
+                    "tally": tally_question(question, answers, document_rules, round_.seed),
+                    "quorum": quorum,
+                }
+            )
+    return {
+        "round": round_.id,
+        "instrument": round_.instrument,
+        "ruleset_hash": round_.ruleset_hash,
+        "ballots": len(ballots),
+        "merkle_root": receipt_root(ballot.receipt_hash for ballot in ballots),
+        "valid": valid,
+        "results": results,
+    }
+
+
+async def ensure_result(session: AsyncSession, round_: Round) -> Result:
+    """The stored result, computed and stored now when there is none (within the caller's transaction)."""
+    stored = await session.get(Result, round_.id)
+    if stored is not None:
+        return stored
+    ruleset = await ruleset_of(session, round_.ruleset_hash)
+    document = await compute_document(session, round_, ruleset)
+    result = Result(
+        round_id=round_.id,
+        document=document,
+        result_hash=results_hash(document["results"]),
+        merkle_root=document["merkle_root"],
+        ballot_count=document["ballots"],
+    )
+    try:
+        async with session.begin_nested():
+            session.add(result)
+    except IntegrityError:
+        # Computed at the same moment elsewhere: that one is stored, and it is the same.
+        return (
+            await session.exec(
+                select(Result)
+                .where(Result.round_id == round_.id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+    return result
+
+
+# --------------------------------------------------------------------------- close and publish
+
+
+async def seal_ballots(session: AsyncSession, round_: Round, actor: User | str) -> None:
+    """At the close: fix the counted ballots under a Merkle root, and log it.
+
+    Refuses while a paper batch is still open: its ballots would otherwise be lost or counted
+    unchecked. Confirm or reject every batch first. Called by the phase machine after it has
+    logged the move to ``closed`` and before it commits.
+    """
+    from stemmen.audit.log import append_event
+
+    open_batches = (
+        await session.exec(
+            select(PaperBatch.id).where(
+                PaperBatch.round_id == round_.id, PaperBatch.status == "open"
+            )
+        )
+    ).all()
+    if open_batches:
+        raise Conflict(
+            f"{len(open_batches)} paper batch(es) are still open ({', '.join(map(str, open_batches))}): "
+            "have a second official confirm or reject them before closing",
+            code="paper_batches_open",
+            message_nl=f"{len(open_batches)} papieren batch(es) zijn nog open: laat een tweede ambtenaar "
+            "ze bevestigen of afkeuren voordat de ronde sluit",
+            details={"batches": list(open_batches)},
+        )
+    rows = (
+        await session.execute(
+            sa.select(col(Ballot.status), col(Ballot.channel), sa.func.count())
+            .where(col(Ballot.round_id) == round_.id)
+            .group_by(col(Ballot.status), col(Ballot.channel))
+        )
+    ).all()
+    counts = {(str(status), str(channel)): int(n) for status, channel, n in rows}
+    receipts = (
+        await session.exec(
+            select(Ballot.receipt_hash).where(
+                Ballot.round_id == round_.id, Ballot.status == BallotStatus.COUNTED.value
+            )
+        )
+    ).all()
+    root = receipt_root(receipts)
+    await session.execute(
+        sa.update(Round)
+        .where(col(Round.id) == round_.id)
+        .values(merkle_root=root, counted_ballots=len(receipts))
+    )
+    round_.merkle_root, round_.counted_ballots = root, len(receipts)
+
+    def total(status: BallotStatus, channel: Channel | None = None) -> int:
+        return sum(
+            n
+            for (s, c), n in counts.items()
+            if s == status.value and (channel is None or c == channel.value)
+        )
+
+    await append_event(
+        session,
+        kind=ROUND_CLOSED,
+        actor=actor,
+        payload={
+            "merkle_root": root,
+            "ballots": len(receipts),
+            "online": total(BallotStatus.COUNTED, Channel.ONLINE),
+            "paper": total(BallotStatus.COUNTED, Channel.PAPER),
+            "superseded": total(BallotStatus.SUPERSEDED),
+            "discarded": total(BallotStatus.DISCARDED),
+        },
+        round_id=round_.id,
+    )
+
+
+async def publish_result(session: AsyncSession, round_: Round, actor: User | str) -> Result:
+    """At publication: the stored result (computed now if needed), the seed revealed, both logged.
+
+    Called by the phase machine within its transaction, after logging the move to ``published``.
+    """
+    from stemmen.audit.log import append_event
+
+    result = await ensure_result(session, round_)
+    await session.execute(
+        sa.update(Result).where(col(Result.round_id) == round_.id).values(published_at=utcnow())
+    )
+    await append_event(
+        session,
+        kind=SEED_REVEALED,
+        actor=actor,
+        payload={"seed": round_.seed, "commitment": round_.seed_commitment},
+        round_id=round_.id,
+    )
+    await append_event(
+        session,
+        kind=RESULT_PUBLISHED,
+        actor=actor,
+        payload={
+            "results_hash": result.result_hash,
+            "merkle_root": result.merkle_root,
+            "ballots": result.ballot_count,
+        },
+        round_id=round_.id,
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _may_see_before_publication(user: User | None, ruleset: RuleSet) -> bool:
+    if user is None:
+        return False
+    if user.role in (Role.OFFICIAL, Role.ADMIN):
+        return True
+    return user.role == Role.AUDITOR and ruleset.publication.auditor_sees_before_publication
+
+
+async def _readable_round(
+    session: AsyncSession, user: User | None, round_id: str
+) -> tuple[Round, RuleSet]:
+    round_ = await get_round(session, round_id)
+    ruleset = await ruleset_of(session, round_.ruleset_hash)
+    if round_.phase not in AFTER_CLOSE:
+        raise Conflict(
+            f"there is no result before the close; the round is in the {round_.phase} phase",
+            code="not_closed",
+            message_nl=f"er is geen uitslag voor de sluiting; de ronde is in fase {round_.phase}",
+            details={"phase": round_.phase},
+        )
+    if round_.phase != Phase.PUBLISHED.value and not _may_see_before_publication(user, ruleset):
+        raise Forbidden(
+            "the result is not published yet; until then only officials"
+            + (" and auditors" if ruleset.publication.auditor_sees_before_publication else "")
+            + " may see it",
+            code="not_published",
+            message_nl="de uitslag is nog niet gepubliceerd",
+        )
+    return round_, ruleset
+
+
+async def read_result(session: AsyncSession, user: User | None, round_id: str) -> ResultRead:
+    round_, _ = await _readable_round(session, user, round_id)
+    try:
+        result = await ensure_result(session, round_)
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        result = (await session.exec(select(Result).where(Result.round_id == round_id))).one()
+    published = round_.phase == Phase.PUBLISHED.value
+    return ResultRead(
+        round=round_.id,
+        instrument=round_.instrument,
+        phase=round_.phase,
+        published=published,
+        ballots=result.ballot_count,
+        merkle_root=result.merkle_root,
+        result_hash=result.result_hash,
+        computed_at=result.computed_at,
+        published_at=result.published_at,
+        seed=round_.seed if published else None,
+        seed_commitment=round_.seed_commitment,
+        valid=bool(result.document.get("valid", True)),
+        results=list(result.document["results"]),
+    )
+
+
+async def cast_vote_record(
+    session: AsyncSession, user: User | None, round_id: str, area: str | None, question: str | None
+) -> tuple[Any, str]:
+    """The anonymised record and its media type: after publication (officials: after the close)."""
+    round_, ruleset = await _readable_round(session, user, round_id)
+    if round_.phase != Phase.PUBLISHED.value and (user is None or not user.is_official):
+        raise Forbidden("the cast-vote record is published with the result", code="not_published")
+    if not ruleset.publication.cast_vote_record and (user is None or not user.is_official):
+        raise Forbidden(
+            "this round's rule set does not publish the cast-vote record (publication.cast_vote_record)",
+            code="record_not_published",
+        )
+    definition = await round_definition(session, round_, ruleset)
+    ballots = await counted_ballots(session, round_id)
+    if ruleset.is_budget:
+        records = area_records(definition, ruleset, ballots)
+        if area is not None:
+            if area not in records:
+                raise NotFound(f"round {round_id} has no area {area}", code="area_not_found")
+            return records[area], "text/plain; charset=utf-8"
+        return {
+            "format": "pabulib",
+            "areas": [{"area": code, "pabulib": text} for code, text in records.items()],
+        }, "application/json"
+    if question is not None:
+        for item in definition["questions"]:
+            if item["id"] == question:
+                return question_record(item, ballots), "application/json"
+        raise NotFound(f"round {round_id} has no question {question}", code="question_not_found")
+    return preferendum_record(ballots), "application/json"
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+async def what_if(
+    session: AsyncSession, user: User, round_id: str, rule: str, options: dict[str, Any]
+) -> WhatIfRead:
+    """The stored ballots under another rule, compared with the stored result; stores nothing."""
+    from stemmen.tally import METHODS, TallyError
+
+    round_, ruleset = await _readable_round(session, user, round_id)
+    result = await ensure_result(session, round_)
+    await session.commit()
+    assert round_.seed is not None
+    stored = {
+        str(item.get("area", item.get("question"))): item for item in result.document["results"]
+    }
+    definition = await round_definition(session, round_, ruleset)
+    ballots = await counted_ballots(session, round_id)
+    document = ruleset.document()
+    comparison: list[dict[str, Any]] = []
+    if ruleset.is_budget:
+        assert ruleset.allocation is not None
+        if rule not in BUDGET_RULES:
+            raise InvalidInput(
+                f"unknown budget rule {rule!r}; choose one of {', '.join(BUDGET_RULES)}",
+                code="unknown_rule",
+                details={"rules": list(BUDGET_RULES)},
+            )
+        allocation = {
+            key: value
+            for key, value in document["allocation"].items()
+            if key not in ("rule", "satisfaction", "completion")
+        }
+        document["allocation"] = {"rule": rule, **allocation, **options}
+        stored_rule = ruleset.allocation.rule
+        for code, text in area_records(definition, ruleset, ballots).items():
+            try:
+                ours = allocate_area(text, document, round_.seed)
+            except (ValueError, TypeError) as error:
+                raise InvalidInput(
+                    f"{rule} cannot run with these options: {error}", code="what_if_invalid"
+                ) from error
+            before = stored[code]["allocation"]
+            now, then = set(ours["selected"]), set(before["selected"])
+            comparison.append(
+                {
+                    "area": code,
+                    "selected": ours["selected"],
+                    "stored_selected": before["selected"],
+                    "newly_funded": sorted(now - then),
+                    "no_longer_funded": sorted(then - now),
+                    "total_cost_minor": ours["total_cost_minor"],
+                    "stored_total_cost_minor": before["total_cost_minor"],
+                    "allocation": ours,
+                }
+            )
+        changes = any(item["newly_funded"] or item["no_longer_funded"] for item in comparison)
+    else:
+        if rule not in METHODS:
+            raise InvalidInput(
+                f"unknown tally method {rule!r}; choose one of {', '.join(sorted(METHODS))}",
+                code="unknown_rule",
+                details={"methods": sorted(METHODS)},
+            )
+        stored_rule = ruleset.tally.method if ruleset.tally else ""
+        if "tally" in document:
+            document["tally"] = {**document["tally"], **options}
+        for question in definition["questions"]:
+            answers = [
+                ballot.content["answers"][question["id"]]
+                for ballot in ballots
+                if question["id"] in ballot.content.get("answers", {})
+            ]
+            try:
+                ours = tally_question({**question, "method": rule}, answers, document, round_.seed)
+            except (TallyError, ValueError, TypeError) as error:
+                raise InvalidInput(
+                    f"{rule} cannot count these ballots: {error}", code="what_if_invalid"
+                ) from error
+            before = stored[question["id"]]["tally"]
+            comparison.append(
+                {
+                    "question": question["id"],
+                    "stored_method": question["method"],
+                    "ranking": ours["ranking"],
+                    "stored_ranking": before["ranking"],
+                    "winners": ours["winners"],
+                    "stored_winners": before["winners"],
+                    "ranking_changed": ours["ranking"] != before["ranking"],
+                    "winners_changed": ours["winners"] != before["winners"],
+                    "tally": ours,
+                }
+            )
+        changes = any(item["ranking_changed"] for item in comparison)
+    return WhatIfRead(
+        round=round_id,
+        rule=rule,
+        options=options,
+        stored_rule=stored_rule,
+        changes=changes,
+        comparison=comparison,
+    )

@@ -1,0 +1,85 @@
+"""Set-up shared by the voting, paper, receipt and result tests: casting, closing, publishing.
+
+Rounds themselves come from ``round_helpers`` (the public API, as officials would do it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tests.integration.round_helpers import move, resident
+
+Auth = Callable[..., dict[str, str]]
+
+
+async def cast(
+    client: Any,
+    auth: Auth,
+    round_id: str,
+    subject: str,
+    home: str,
+    ballot: Mapping[str, Any],
+    *,
+    area: str | None = None,
+    birth_date: str = "1980-04-01",
+) -> Any:
+    """A resident living in ``home`` casts ``ballot``; the raw response."""
+    body: dict[str, Any] = {"ballot": dict(ballot)}
+    if area is not None:
+        body["area"] = area
+    return await client.post(
+        f"/api/rounds/{round_id}/ballots",
+        json=body,
+        headers=resident(auth, subject, home, birth_date),
+    )
+
+
+async def cast_ok(
+    client: Any,
+    auth: Auth,
+    round_id: str,
+    subject: str,
+    home: str,
+    ballot: Mapping[str, Any],
+    **kwargs: Any,
+) -> dict[str, Any]:
+    response = await cast(client, auth, round_id, subject, home, ballot, **kwargs)
+    assert response.status_code == 201, response.text
+    receipt: dict[str, Any] = response.json()
+    return receipt
+
+
+async def close(client: Any, auth: Auth, round_id: str) -> dict[str, Any]:
+    return await move(client, auth, round_id, "closed")
+
+
+async def publish(client: Any, auth: Auth, round_id: str) -> dict[str, Any]:
+    return await move(client, auth, round_id, "published")
+
+
+async def result_of(
+    client: Any, round_id: str, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    response = await client.get(f"/api/rounds/{round_id}/result", headers=dict(headers or {}))
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def counted_receipts(client: Any, auth: Auth, round_id: str) -> list[str]:
+    """The receipts in the published record of a round (officials may read it after the close)."""
+    response = await client.get(
+        f"/api/rounds/{round_id}/cast-vote-record", headers=auth("official")
+    )
+    assert response.status_code == 200, response.text
+    record = response.json()
+    if record["format"] == "pabulib":
+        from stemmen.budget.pabulib import parse_pabulib
+
+        return sorted(
+            voter.id
+            for area in record["areas"]
+            for voter in parse_pabulib(area["pabulib"])[1].voters
+        )
+    return [ballot["receipt"] for ballot in record["ballots"]]
