@@ -1,0 +1,178 @@
+"""Maximum welfare: exact optimum, constraints, and ties decided by the tie-break list.
+
+Small elections are checked against brute force over every subset of projects.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import combinations
+
+import pytest
+from hypothesis import given, settings
+
+from stemmen.budget.model import Instance, Profile
+from stemmen.budget.pabulib import parse_pabulib
+from stemmen.budget.tiebreak import TieBreak
+from stemmen.budget.welfare import WelfareError, max_welfare, project_welfare
+from tests.unit.budget.strategies import elections
+
+ELECTION = """META
+key;value
+budget;10
+vote_type;approval
+PROJECTS
+project_id;cost;category
+p1;6;green
+p2;5;green
+p3;5;roads
+p4;4;roads
+p5;1;roads
+VOTES
+voter_id;vote
+1;p1,p2
+2;p1,p3
+3;p1,p4
+4;p2,p3
+5;p5
+"""
+
+
+@pytest.fixture
+def election() -> tuple[Instance, Profile]:
+    return parse_pabulib(ELECTION)
+
+
+def brute_force(
+    instance: Instance, profile: Profile, satisfaction: str, tie_break: TieBreak
+) -> tuple[Fraction, set[str]]:
+    """The welfare optimum and the optimal set the tie-break prefers lexicographically."""
+    values = project_welfare(instance, profile, satisfaction)
+    supported = [i for i, value in enumerate(values) if value != 0]
+    from stemmen.budget.support import project_support
+
+    rank = tie_break.rank(instance, project_support(instance, profile, "voters"))
+    order = sorted(range(len(instance.projects)), key=rank.__getitem__)
+    best: tuple[Fraction, tuple[int, ...]] | None = None
+    best_set: set[int] = set()
+    for size in range(len(supported) + 1):
+        for subset in combinations(supported, size):
+            if sum(instance.projects[i].cost for i in subset) > instance.budget:
+                continue
+            welfare = sum((Fraction(values[i]) for i in subset), Fraction(0))
+            key = (welfare, tuple(1 if i in subset else 0 for i in order))
+            if best is None or key > best:
+                best, best_set = key, set(subset)
+    assert best is not None
+    return best[0], {instance.projects[i].id for i in best_set}
+
+
+def test_cardinality_welfare_finds_the_knapsack_optimum(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(instance, profile, satisfaction="cardinality")
+    # Supporters: p1 3, p2 2, p3 2, p4 1, p5 1. Within 10, five sets reach 4: p1 + p4,
+    # p1 + p5, p2 + p3, p2 + p4 + p5, p3 + p4 + p5.
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 4
+    assert allocation.solver["gap"] == 0
+    # The tie-break (id) prefers the set containing p1, then p2 (none with p1), then p4 over p5.
+    assert set(allocation.selected) == {"p1", "p4"}
+    assert allocation.solver["unique_optimum"] is False
+
+
+def test_cost_welfare_counts_supporters_times_cost(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(instance, profile, satisfaction="cost")
+    # p1 18, p2 10, p3 10, p4 4, p5 1: p1 + p4 = 22 is the only best.
+    assert set(allocation.selected) == {"p1", "p4"}
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 22
+    assert allocation.solver["unique_optimum"] is True
+
+
+def test_tie_break_list_decides_between_equal_optima(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(instance, profile, tie_break="lottery:seed-7")
+    expected = brute_force(instance, profile, "cardinality", TieBreak.parse("lottery:seed-7"))
+    assert set(allocation.selected) == expected[1]
+    assert allocation.tie_break == ("lottery:seed-7", "id")
+
+
+def test_mandatory_projects_are_funded(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(instance, profile, mandatory=["p3"])
+    assert "p3" in allocation.selected
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 4
+    assert allocation.total_cost <= instance.budget
+
+
+def test_mutually_exclusive_projects_are_never_both_funded(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(instance, profile, satisfaction="cost", exclusive=[["p1", "p4"]])
+    assert not {"p1", "p4"} <= set(allocation.selected)
+    # Best without p1 and p4 together: p2 + p3 = 20 (p1 + p5 gives 19).
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 20
+    assert set(allocation.selected) == {"p2", "p3"}
+
+
+def test_spend_bounds_per_category(election) -> None:
+    instance, profile = election
+    allocation = max_welfare(
+        instance, profile, satisfaction="cost", category_min={"roads": 9}, category_max={"green": 5}
+    )
+    chosen = set(allocation.selected)
+    roads = sum(p.cost for p in instance.projects if p.id in chosen and "roads" in p.categories)
+    green = sum(p.cost for p in instance.projects if p.id in chosen and "green" in p.categories)
+    assert roads >= 9
+    assert green <= 5
+
+
+def test_infeasible_constraints_are_reported(election) -> None:
+    instance, profile = election
+    with pytest.raises(WelfareError, match="no set of projects meets the constraints"):
+        max_welfare(instance, profile, mandatory=["p1", "p2"])
+
+
+def test_unknown_projects_in_constraints_are_refused(election) -> None:
+    instance, profile = election
+    with pytest.raises(WelfareError, match="unknown projects"):
+        max_welfare(instance, profile, mandatory=["p9"])
+
+
+def test_unsupported_projects_are_never_funded() -> None:
+    instance, profile = parse_pabulib(
+        "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
+        "a;2\nfree;0\nb;3\nVOTES\nvoter_id;vote\n1;a\n"
+    )
+    allocation = max_welfare(instance, profile)
+    assert allocation.selected == ("a",)
+    assert "nobody supports it" in allocation.outcome("free").reason
+
+
+def test_points_welfare_for_cumulative_ballots() -> None:
+    instance, profile = parse_pabulib(
+        "META\nkey;value\nbudget;5\nvote_type;cumulative\nPROJECTS\nproject_id;cost\n"
+        "p;5\nq;3\nr;2\nVOTES\nvoter_id;vote;points\n1;p;6\n2;q,r;2,3\n3;q;1\n"
+    )
+    allocation = max_welfare(instance, profile, satisfaction="points")
+    # p (6 points) ties with q + r (3 + 3): the set holding the first id, p, wins.
+    assert allocation.selected == ("p",)
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 6
+
+
+@settings(max_examples=60, deadline=None)
+@given(elections(vote_types=("approval", "cumulative", "ordinal"), max_voters=8))
+def test_max_welfare_equals_brute_force(election) -> None:
+    instance, profile = election
+    for satisfaction in ("cardinality", "cost", "points"):
+        for tie_break in ("id", "more-support,lower-cost"):
+            order = TieBreak.parse(tie_break)
+            allocation = max_welfare(instance, profile, satisfaction=satisfaction, tie_break=order)
+            welfare, chosen = brute_force(instance, profile, satisfaction, order)
+            assert allocation.solver is not None
+            assert allocation.solver["welfare"] == welfare
+            assert set(allocation.selected) == chosen
+            assert allocation.total_cost <= instance.budget
