@@ -59,7 +59,7 @@ def test_points_per_cost_equals_pabutools_with_additive_cardinal_satisfaction(el
     assert sorted(ours.selected) == _theirs(instance, profile, Additive_Cardinal_Sat)
 
 
-REAL = [path for path in pabulib_files(include_large=False)]
+REAL = pabulib_files(include_large=False)
 
 
 @pytest.mark.slow
