@@ -848,38 +848,51 @@ def verify_receipt(bundle: Mapping[str, Any], code: str) -> ReceiptReport:
     else:
         ok = False
         lines.append("FAIL log: no ballot.accepted entry carries this receipt")
-    ballot = _published_ballot(bundle, full)
-    if ballot is None:
+    published = _published_ballot(bundle, full)
+    ballot: dict[str, Any] | None = None
+    if published is None:
         ok = False
         lines.append("FAIL ballot: no ballot in the cast-vote record has this receipt")
     else:
-        lines.append(f"OK   ballot as counted: {_describe(ballot)}")
-        lines.append("     Compare it with what you cast; if it differs, report it.")
+        ballot, nonce = published
+        try:
+            recomputed = compute_receipt_hash(canonical_bytes(ballot), bytes.fromhex(nonce))
+        except ValueError:
+            recomputed = ""
+        if recomputed == full:
+            lines.append(f"OK   ballot as counted: {_describe(ballot)}")
+            lines.append("     Compare it with what you cast; if it differs, report it.")
+        else:
+            ok = False
+            lines.append(
+                f"FAIL ballot: the published ballot ({_describe(ballot)}) does not hash to this "
+                "receipt: it was changed after it was cast"
+            )
+    lines.append("     (This checks your ballot only; `stemmen verify BUNDLE` checks the rest.)")
     return ReceiptReport(ok, tuple(lines), full, ballot)
 
 
-def _published_ballot(bundle: Mapping[str, Any], full: str) -> dict[str, Any] | None:
+def _published_ballot(bundle: Mapping[str, Any], full: str) -> tuple[dict[str, Any], str] | None:
+    """The ballot record published under receipt ``full`` and its nonce, if there is one."""
     try:
-        family = family_of(bundle["round"])
+        round_id = str(bundle["round"]["id"])
         record = bundle["cast_vote_record"]
-        if family == BUDGET:
+        if family_of(bundle["round"]) == BUDGET:
             from stemmen.budget.pabulib import parse_pabulib
 
             for area in record["areas"]:
+                if full not in area["pabulib"]:
+                    continue
                 instance, profile = parse_pabulib(area["pabulib"])
                 for voter in profile.voters:
                     if voter.id == full:
-                        ballot: dict[str, Any] = {
-                            "area": area["area"],
-                            "vote": [instance.projects[i].id for i in voter.projects],
-                        }
-                        if voter.points is not None:
-                            ballot["points"] = list(voter.points)
-                        return ballot
+                        vote = [instance.projects[i].id for i in voter.projects]
+                        content = budget_ballot_record(round_id, area["area"], vote, voter.points)
+                        return content, voter.attributes.get(NONCE_COLUMN, "")
             return None
         for item in record["ballots"]:
             if item["receipt"] == full:
-                return {"answers": item["answers"]}
+                return preferendum_ballot_record(round_id, item["answers"]), str(item["nonce"])
     except (KeyError, TypeError, ValueError):
         return None
     return None

@@ -427,3 +427,98 @@ def rehash(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         )
     return [entry.to_json() for entry in rebuilt]
+
+
+def real_budget_round(path, allocation: dict[str, Any], seed: int = 3) -> PublishedRound:
+    """A round whose projects and ballots are those of a real pabulib file, run and published."""
+    from stemmen.budget.pabulib import parse_pabulib, read_pabulib
+    from stemmen.budget.registry import allocate
+
+    rng = random.Random(seed)
+    source, votes = read_pabulib(path)
+    if source.unit != 1:
+        raise ValueError("the test takes files with whole-euro costs")
+    round_id = "r-real-1"
+    ruleset = {**copy.deepcopy(BUDGET_RULESET), "allocation": allocation}
+    area_code = "GM0106"
+    round_definition = {
+        "id": round_id,
+        "title": source.meta.get("description", "real round"),
+        "instrument": "buurtbegroting",
+        "ruleset_hash": canonical_hash(ruleset),
+        "areas": [
+            {
+                "code": area_code,
+                "name": source.meta.get("unit", ""),
+                "budget_cents": source.budget * 100,
+                "projects": [
+                    {"id": p.id, "name": p.name, "cost_cents": p.cost * 100}
+                    for p in source.projects
+                ],
+            }
+        ],
+    }
+    ruleset = {**ruleset, "instrument": "buurtbegroting"}
+    round_definition["ruleset_hash"] = canonical_hash(ruleset)
+    log = RoundLog(round_id)
+    log.log("round.created", {"ruleset_hash": round_definition["ruleset_hash"]})
+    log.phase(
+        "draft",
+        "voting",
+        ruleset_hash=round_definition["ruleset_hash"],
+        round_hash=round_frame_hash(round_definition),
+    )
+    log.log("seed.committed", {"commitment": commit_seed(SEED)}, role="system", actor=None)
+    ballots = []
+    codes = []
+    for voter in votes.voters:
+        vote = tuple(source.projects[i].id for i in voter.projects)
+        nonce = rng.randbytes(32)
+        content = budget_ballot_record(round_id, area_code, vote, voter.points)
+        receipt = make_receipt(canonical_bytes(content), nonce)
+        log.log(
+            "ballot.accepted",
+            {"receipt": receipt.hash, "channel": "online", "area": area_code},
+            role="resident",
+            actor=None,
+        )
+        ballots.append(AreaBallot(receipt.hash, nonce.hex(), vote, voter.points))
+        codes.append(receipt.code)
+    log.phase("voting", "closed", role="system", actor=None)
+    receipts = sorted(ballot.receipt for ballot in ballots)
+    log.log(
+        "round.closed",
+        {"merkle_root": receipt_root(receipts), "ballots": len(receipts)},
+        role="system",
+        actor=None,
+    )
+    text = budget_area_pabulib(
+        round_definition=round_definition,
+        area_code=area_code,
+        vote_type=votes.vote_type,
+        ballots=ballots,
+        meta={"min_length": str(votes.min_length or "")},
+    )
+    instance, profile = parse_pabulib(text)
+    outcome = allocate(
+        instance,
+        profile,
+        allocation["rule"],
+        tie_break=f"more-support,lower-cost,lottery:{SEED}",
+        **engine_options_of(allocation),
+    )
+    results = [{"area": area_code, "allocation": publishable_allocation(outcome.to_json())}]
+    log.log("seed.revealed", {"seed": SEED}, role="system", actor=None)
+    log.log("result.published", {"results_hash": results_hash(results)})
+    log.phase("closed", "published")
+    round_definition["phases"] = log.phases()
+    bundle = assemble_bundle(
+        round_definition=round_definition,
+        ruleset_document=ruleset,
+        cast_vote_record={"format": "pabulib", "areas": [{"area": area_code, "pabulib": text}]},
+        results=results,
+        log_entries=log.entries,
+        seed=SEED,
+        seed_commitment=commit_seed(SEED),
+    )
+    return PublishedRound(bundle, codes, [])

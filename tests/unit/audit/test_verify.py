@@ -382,3 +382,20 @@ def test_a_receipt_whose_ballot_was_dropped_from_the_record_fails(budget):
 
 def test_the_checks_are_deterministic(budget):
     assert verify_bundle(budget).render() == verify_bundle(copy.deepcopy(budget)).render()
+
+
+def test_a_receipt_whose_ballot_was_edited_fails(budget):
+    published = _budget()
+    code = published.codes[0]
+    full = verify_receipt(published.bundle, code).receipt_hash
+    for area in range(2):
+        lines, start = vote_lines(budget, area)
+        for i in range(start, len(lines)):
+            if lines[i].startswith(full):
+                receipt, vote, *rest = lines[i].split(";")
+                other = "p1" if area == 0 else "a1"
+                lines[i] = ";".join([receipt, other if vote != other else "", *rest])
+        set_vote_lines(budget, lines, area)
+    report = verify_receipt(budget, code)
+    assert not report.ok
+    assert "changed after it was cast" in report.render()
