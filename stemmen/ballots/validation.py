@@ -411,6 +411,8 @@ class _Frame:
         self.singular_nl, self.plural_nl = (
             ("project", "projecten") if budget else ("optie", "opties")
         )
+        # Dutch "elk project" (het-woord) but "elke optie" (de-woord).
+        self.each_nl = "elk project" if budget else "elke optie"
         if question is not None:
             self.prefix_en = f'question "{question.title}": '
             self.prefix_nl = f'vraag "{question.title}": '
@@ -506,8 +508,8 @@ def _check_known(frame: _Frame, options: Sequence[str]) -> None:
                 DUPLICATE_OPTION,
                 f"{frame.name(option)} appears more than once on your ballot; choose each "
                 f"{frame.singular_en} once",
-                f"{frame.name(option)} staat meer dan eens op uw stembiljet; kies elk "
-                f"{frame.singular_nl} één keer",
+                f"{frame.name(option)} staat meer dan eens op uw stembiljet; kies "
+                f"{frame.each_nl} één keer",
                 option=option,
             )
         seen.add(option)
@@ -584,8 +586,8 @@ def _check_answer(ruleset: RuleSet, frame: _Frame, answer: Answer) -> ValidAnswe
                         TIE_NOT_ALLOWED,
                         f"{names} share a place in your ranking; give each {frame.singular_en} "
                         "its own place",
-                        f"{names_nl} delen een plaats in uw rangschikking; geef elk(e) "
-                        f"{frame.singular_nl} een eigen plaats",
+                        f"{names_nl} delen een plaats in uw rangschikking; geef "
+                        f"{frame.each_nl} een eigen plaats",
                         options=list(tier),
                     )
         valid = ValidAnswer(
@@ -673,7 +675,7 @@ def _check_blanks(
             raise frame.refuse(
                 BLANK_NOT_ALLOWED,
                 f"you left {frame.name(item.id)} blank; give every {frame.singular_en} {what_en}",
-                f"u liet {frame.name(item.id)} open; geef elk(e) {frame.singular_nl} {what_nl}",
+                f"u liet {frame.name(item.id)} open; geef {frame.each_nl} {what_nl}",
                 option=item.id,
             )
 

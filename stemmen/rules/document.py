@@ -169,8 +169,10 @@ def _pointer(parts: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def _quote(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _quote(value: object, limit: int = 80) -> str:
+    # A whole misplaced section quoted back would bury the message; the path already locates it.
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- canonical form

@@ -140,7 +140,17 @@ CATALOGUE: list[tuple[str, RuleSet, Any, Any, str, dict[str, Any], str, str]] = 
         "ballot_duplicate_option",
         {"option": "p3"},
         "Geveltuinen",
-        "één keer",
+        "kies elk project één keer",
+    ),
+    (
+        "same option twice",
+        POLL_APPROVAL,
+        ONE_QUESTION,
+        {"approvals": ["d", "d"]},
+        "ballot_duplicate_option",
+        {"option": "d", "question": "groen"},
+        "choose each option once",
+        "kies elke optie één keer",
     ),
     (
         "too few",
