@@ -169,6 +169,13 @@ def _pointer(parts: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
+def _eur(cents: int, lang: str) -> str:
+    # Imported here: stemmen.ballots (which holds the shared money format) imports this module.
+    from stemmen.ballots.money import format_eur
+
+    return format_eur(cents, lang)
+
+
 def _quote(value: object, limit: int = 80) -> str:
     # A whole misplaced section quoted back would bury the message; the path already locates it.
     text = json.dumps(value, ensure_ascii=False)
@@ -233,7 +240,10 @@ _TYPE_NAMES_NL: Final[Mapping[str, str]] = {
 
 
 def _type_names(expected: object, names: Mapping[str, str], joiner: str) -> str:
-    kinds = [expected] if isinstance(expected, str) else list(expected)  # type: ignore[call-overload]
+    if isinstance(expected, str):
+        kinds: list[object] = [expected]
+    else:
+        kinds = list(expected)  # type: ignore[call-overload]
     return joiner.join(names.get(str(kind), str(kind)) for kind in kinds)
 
 
@@ -400,7 +410,9 @@ class _Checker:
     def check_instrument_parts(self) -> None:
         instrument = self.doc["instrument"]
         family_en = "a participatory budget" if self.is_budget else "a preferendum or poll"
-        family_nl = "een burgerbegroting" if self.is_budget else "een preferendum of peiling"
+        family_nl = (
+            "een participatieve begroting" if self.is_budget else "een preferendum of peiling"
+        )
         required = ("proposals", "allocation") if self.is_budget else ("tally",)
         forbidden = ("tally",) if self.is_budget else ("proposals", "allocation")
         for part in required:
@@ -408,7 +420,7 @@ class _Checker:
                 self.add(
                     f"/{part}",
                     "missing_field",
-                    f"{instrument} is {family_en} and needs a {_quote(part)} section",
+                    f"{instrument} is {family_en} and needs the section {_quote(part)}",
                     f"{instrument} is {family_nl} en heeft een sectie {_quote(part)} nodig",
                 )
         for part in forbidden:
@@ -416,7 +428,7 @@ class _Checker:
                 self.add(
                     f"/{part}",
                     "not_for_instrument",
-                    f"{instrument} is {family_en}: a {_quote(part)} section does not apply; "
+                    f"{instrument} is {family_en}: the section {_quote(part)} does not apply; "
                     "remove it",
                     f"{instrument} is {family_nl}: een sectie {_quote(part)} is hier niet van "
                     "toepassing; haal die weg",
@@ -516,18 +528,21 @@ class _Checker:
             self.add(
                 "/proposals/cost_max_cents",
                 "max_below_min",
-                f"the highest cost ({high} cents) is below the lowest cost ({low} cents)",
-                f"de hoogste kosten ({high} cent) liggen onder de laagste kosten ({low} cent)",
+                f"the highest cost ({_eur(high, 'en')}) is below the lowest cost "
+                f"({_eur(low, 'en')})",
+                f"de hoogste kosten ({_eur(high, 'nl')}) liggen onder de laagste kosten "
+                f"({_eur(low, 'nl')})",
             )
         bounds = self.doc.get("round_bounds", {}).get("budget_cents_per_area")
         if bounds is not None and low > bounds["max"]:
             self.add(
                 "/proposals/cost_min_cents",
                 "proposal_exceeds_budget",
-                f"the lowest cost of a proposal ({low} cents) is above the highest budget an "
-                f"area may have ({bounds['max']} cents): no proposal could ever be funded",
-                f"de laagste kosten van een voorstel ({low} cent) liggen boven het hoogste budget "
-                f"dat een gebied mag krijgen ({bounds['max']} cent): geen voorstel kan ooit "
+                f"the lowest cost of a proposal ({_eur(low, 'en')}) is above the highest budget "
+                f"an area may have ({_eur(bounds['max'], 'en')}): no proposal could ever be funded",
+                f"de laagste kosten van een voorstel ({_eur(low, 'nl')}) liggen boven het hoogste "
+                f"budget dat een gebied mag krijgen ({_eur(bounds['max'], 'nl')}): geen voorstel "
+                "kan ooit "
                 "worden uitgevoerd",
             )
 
@@ -595,7 +610,7 @@ class _Checker:
                 "/ballot/max_questions",
                 "not_for_instrument",
                 "a participatory budget asks no questions: remove max_questions",
-                "een burgerbegroting stelt geen vragen: haal max_questions weg",
+                "een participatieve begroting stelt geen vragen: haal max_questions weg",
             )
         if ballot.get("paper_online_exclusive") and len(ballot["channels"]) < 2:
             self.add(
@@ -801,10 +816,10 @@ class _Checker:
                 self.add(
                     "/round_bounds/budget_cents_per_area/max",
                     "max_below_min",
-                    f"the highest budget ({budget['max']} cents) is below the lowest "
-                    f"({budget['min']} cents)",
-                    f"het hoogste budget ({budget['max']} cent) ligt onder het laagste "
-                    f"({budget['min']} cent)",
+                    f"the highest budget ({_eur(budget['max'], 'en')}) is below the lowest "
+                    f"({_eur(budget['min'], 'en')})",
+                    f"het hoogste budget ({_eur(budget['max'], 'nl')}) ligt onder het laagste "
+                    f"({_eur(budget['min'], 'nl')})",
                 )
         phases = self.doc["phases"]
         for phase, days in sorted(bounds.get("phase_days", {}).items()):
@@ -843,7 +858,8 @@ class _Checker:
                 "/round_bounds/allowed_methods",
                 "not_for_instrument",
                 "a participatory budget has no questions to tally: remove allowed_methods",
-                "een burgerbegroting heeft geen vragen om te tellen: haal allowed_methods weg",
+                "een participatieve begroting heeft geen vragen om te tellen: "
+                "haal allowed_methods weg",
             )
             return
         kind = self.doc["ballot"]["format"]
@@ -1368,7 +1384,7 @@ class _RoundCheck:
                     f"{self.ruleset.instrument} has no budget; {{cite}} is not a participatory "
                     "budget",
                     f"{self.ruleset.instrument} heeft geen budget; {{cite}} is geen "
-                    "burgerbegroting",
+                    "participatieve begroting",
                 )
             return
         for area in sorted(set(areas) - set(budgets)):
@@ -1377,8 +1393,8 @@ class _RoundCheck:
                 "budget_missing",
                 "instrument",
                 f"the area {area} has no budget; every area of a participatory budget needs one",
-                f"het gebied {area} heeft geen budget; elk gebied van een burgerbegroting heeft "
-                "er een nodig",
+                f"het gebied {area} heeft geen budget; elk gebied van een participatieve "
+                "begroting heeft er een nodig",
             )
         bounds = self.ruleset.round_bounds.budget_cents_per_area
         rule = "round_bounds.budget_cents_per_area"
@@ -1498,7 +1514,8 @@ class _RoundCheck:
                     "instrument",
                     f"{self.ruleset.instrument} asks no questions; {{cite}} is a participatory "
                     "budget",
-                    f"{self.ruleset.instrument} stelt geen vragen; {{cite}} is een burgerbegroting",
+                    f"{self.ruleset.instrument} stelt geen vragen; {{cite}} is een "
+                    "participatieve begroting",
                 )
             return
         limit = self.ruleset.ballot.max_questions
