@@ -71,6 +71,8 @@ __all__ = [
     "verify_receipt",
 ]
 
+# Events about ballots: none may follow round.closed, which seals the ballot tree.
+_BALLOT_EVENTS = frozenset({BALLOT_ACCEPTED, BALLOT_SUPERSEDED, PAPER_BATCH_CONFIRMED})
 # Phases in which an event may be logged; anything else is out of order.
 _EVENT_PHASES = {
     BALLOT_ACCEPTED: {"voting"},
@@ -280,9 +282,18 @@ class _Verifier:
             ]
         return f"frame {computed[:12]}... as opened: " + "; ".join(parts)
 
+    @staticmethod
+    def _phases_for(entry: LogEntry) -> set[str]:
+        # Paper ballots are often entered after the polling stations close, so they may be
+        # accepted until the ballots are sealed; online ones only while voting is open.
+        if entry.kind == BALLOT_ACCEPTED and entry.payload.get("channel") == "paper":
+            return {"voting", "closed"}
+        return _EVENT_PHASES[entry.kind]
+
     def check_phases(self) -> str:
         phase = "draft"
         seen = [phase]
+        sealed = False
         ruleset_phases = set(self.bundle["ruleset"]["document"].get("phases", PHASES))
         allowed = {"draft", "closed", "published"} | ruleset_phases
         for entry in self.state.entries:
@@ -298,7 +309,13 @@ class _Verifier:
                 if target in PHASES:
                     phase = str(target)
                     seen.append(phase)
-            elif entry.kind in _EVENT_PHASES and phase not in _EVENT_PHASES[entry.kind]:
+            elif entry.kind == ROUND_CLOSED:
+                sealed = True
+                if phase != "closed":
+                    self.fail("phases.event", where, f"logged in phase {phase!r}")
+            elif entry.kind in _BALLOT_EVENTS and sealed:
+                self.fail("phases.event", where, "after the ballots were sealed (round.closed)")
+            elif entry.kind in _EVENT_PHASES and phase not in self._phases_for(entry):
                 self.fail("phases.event", where, f"logged in phase {phase!r}")
         if "voting" in seen and "closed" not in seen:
             self.fail("phases.order", "log", "voting opened but the round was never closed")
@@ -501,7 +518,9 @@ class _Verifier:
     def check_counts(self) -> str:
         accepted: dict[str, LogEntry] = {}
         superseded: set[str] = set()
-        confirmed_batches: set[str] = set()
+        # batch -> seq of its confirmation; a paper ballot counts only if its batch was
+        # confirmed after the ballot was entered.
+        confirmed_batches: dict[str, int] = {}
         for entry in self.state.entries:
             where = f"log seq {entry.seq}"
             if entry.kind == BALLOT_ACCEPTED:
@@ -515,14 +534,14 @@ class _Verifier:
                     self.fail("counts.log", where, f"supersedes unknown receipt {receipt[:12]}...")
                 superseded.add(receipt)
             elif entry.kind == PAPER_BATCH_CONFIRMED:
-                confirmed_batches.add(str(entry.payload.get("batch")))
+                confirmed_batches.setdefault(str(entry.payload.get("batch")), entry.seq)
         counted = {
             receipt
             for receipt, entry in accepted.items()
             if receipt not in superseded
             and (
                 entry.payload.get("channel") != "paper"
-                or str(entry.payload.get("batch")) in confirmed_batches
+                or confirmed_batches.get(str(entry.payload.get("batch")), 0) > entry.seq
             )
         }
         unconfirmed = sum(

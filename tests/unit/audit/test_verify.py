@@ -399,3 +399,44 @@ def test_a_receipt_whose_ballot_was_edited_fails(budget):
     report = verify_receipt(budget, code)
     assert not report.ok
     assert "changed after it was cast" in report.render()
+
+
+def test_paper_ballots_may_be_entered_after_voting_closes_but_not_after_the_seal(budget):
+    entries = budget["log"]["entries"]
+    paper = next(
+        i
+        for i, e in enumerate(entries)
+        if e["kind"] == "ballot.accepted" and e["payload"]["channel"] == "paper"
+    )
+    moved = entries.pop(paper)
+    confirmation = entries.pop(entry_index(budget, "paper_batch.confirmed"))
+    closing = next(
+        i
+        for i, e in enumerate(entries)
+        if e["kind"] == "round.phase_changed" and e["payload"]["to"] == "closed"
+    )
+    entries[closing + 1 : closing + 1] = [moved, confirmation]
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == set()
+
+    entries = budget["log"]["entries"]
+    moved = entries.pop(closing + 1)
+    entries.insert(entry_index(budget, "round.closed") + 1, moved)
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert "phases.event" in found(budget)
+
+
+def test_a_paper_ballot_entered_after_its_batch_was_confirmed_does_not_count(budget):
+    entries = budget["log"]["entries"]
+    paper = next(
+        i
+        for i, e in enumerate(entries)
+        if e["kind"] == "ballot.accepted" and e["payload"]["channel"] == "paper"
+    )
+    moved = entries.pop(paper)
+    entries.insert(entry_index(budget, "paper_batch.confirmed") + 1, moved)
+    budget["log"]["entries"] = rehash(entries)
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == {"counts.extra"}
