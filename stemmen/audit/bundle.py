@@ -42,9 +42,12 @@ __all__ = [
     "assemble_bundle",
     "budget_area_pabulib",
     "cents_of",
+    "closing_payload",
     "dump_bundle",
     "family_of",
     "load_bundle",
+    "opening_payload",
+    "publication_payload",
     "publishable_allocation",
     "results_hash",
     "round_frame",
@@ -117,6 +120,29 @@ def publishable_allocation(allocation_json: Mapping[str, Any]) -> dict[str, Any]
             key: value for key, value in solver.items() if not isinstance(value, float)
         }
     return result
+
+
+def opening_payload(
+    previous_phase: str, ruleset_hash: str, round_definition: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Payload of the ``round.phase_changed`` event that opens voting (what verify reads)."""
+    return {
+        "from": previous_phase,
+        "to": "voting",
+        "ruleset_hash": ruleset_hash,
+        "round_hash": round_frame_hash(round_definition),
+    }
+
+
+def closing_payload(receipt_hashes: Iterable[str]) -> dict[str, Any]:
+    """Payload of ``round.closed``: the ballot tree root and the number of counted ballots."""
+    receipts = list(receipt_hashes)
+    return {"merkle_root": receipt_root(receipts), "ballots": len(receipts)}
+
+
+def publication_payload(results: Any) -> dict[str, Any]:
+    """Payload of ``result.published``."""
+    return {"results_hash": results_hash(results)}
 
 
 @dataclass(frozen=True)

@@ -440,3 +440,19 @@ def test_a_paper_ballot_entered_after_its_batch_was_confirmed_does_not_count(bud
     budget["log"]["entries"] = rehash(entries)
     budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
     assert found(budget) == {"counts.extra"}
+
+
+def test_the_payload_helpers_write_what_the_verifier_reads(budget):
+    from stemmen.audit.bundle import closing_payload, opening_payload, publication_payload
+
+    entries = budget["log"]["entries"]
+    opening = next(e for e in entries if e["payload"].get("to") == "voting")
+    assert opening["payload"] == opening_payload(
+        "review", budget["ruleset"]["hash"], budget["round"]
+    )
+    assert entries[entry_index(budget, "round.closed")]["payload"] == closing_payload(
+        budget["receipts"]
+    )
+    assert entries[entry_index(budget, "result.published")]["payload"] == publication_payload(
+        budget["results"]
+    )
