@@ -599,6 +599,8 @@ class _Verifier:
         self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
     ) -> str:
         by_area = {str(item["area"]): item for item in results}
+        if len(by_area) != len(results):
+            self.fail("result.extra", "results", "an area has more than one published result")
         funded = 0
         for code in sorted(set(by_area) | set(self.state.pabulib_by_area)):
             where = f"result of {code}"
@@ -643,6 +645,8 @@ class _Verifier:
         self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
     ) -> str:
         by_question = {str(item["question"]): item for item in results}
+        if len(by_question) != len(results):
+            self.fail("result.extra", "results", "a question has more than one published result")
         questions = {str(q["id"]): q for q in self.bundle["round"]["questions"]}
         for qid in sorted(set(by_question) | set(questions)):
             where = f"result of question {qid}"
