@@ -436,7 +436,7 @@ async def update_round(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
-        raise _stale(round_.id)
+        raise _stale(round_id)
     if data.areas is not None:
         await session.execute(sa.delete(RoundArea).where(col(RoundArea.round_id) == round_.id))
         for area in data.areas:
@@ -641,7 +641,7 @@ async def transition(
         raise _wrong_move(round_, to_phase, expected)
     on_ballot = await _ready_for(session, round_, ruleset, to_phase)
 
-    from_phase = round_.phase
+    round_id, from_phase = round_.id, round_.phase
     revision = round_.revision if expected_revision is None else expected_revision
     moment = utcnow()
     moved = await session.execute(
@@ -655,7 +655,7 @@ async def transition(
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
-        raise _stale(round_.id)
+        raise _stale(round_id)
     await session.refresh(round_)
 
     row = (
@@ -715,7 +715,7 @@ async def transition(
         await session.commit()
     except IntegrityError as error:
         await session.rollback()
-        raise _stale(round_.id) from error
+        raise _stale(round_id) from error
     await session.refresh(round_)
     logger.info("round moved", extra={"round": round_.id, "from": from_phase, "to": to_phase})
     return round_

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,19 @@ DEFAULT_PROPOSALS: tuple[tuple[str, str, str, int], ...] = (
     ("WK026802", "Bomen op het plein", "Groen", 2_400_000),
 )
 ADULT_BIRTH_DATE = "1980-04-01"
+
+
+@asynccontextmanager
+async def database(settings: Any) -> AsyncIterator[Any]:
+    """A session maker on the test's database, in the test's own event loop (the app's engine
+    lives in the test client's loop, which asyncpg connections cannot cross)."""
+    from stemmen.db import create_engine, session_maker
+
+    engine = create_engine(settings)
+    try:
+        yield session_maker(engine)
+    finally:
+        await engine.dispose()
 
 
 def example_ruleset(name: str) -> dict[str, Any]:
