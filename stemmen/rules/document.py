@@ -909,9 +909,36 @@ def validate_ruleset(document: Any) -> list[RuleSetProblem]:
         key=lambda error: (_pointer(list(error.absolute_path)), str(error.validator)),
     )
     problems = [problem for error in errors for problem in _schema_problems(error)]
+    problems.extend(_unsafe_numbers(document, []))
     if problems:
         return _sorted_unique(problems)
     return _sorted_unique(_Checker(document).run())
+
+
+# RFC 8785 writes numbers as IEEE doubles: beyond 2**53 two different integers would share
+# one canonical form (and one version id), and the canonicaliser refuses them.
+SAFE_INTEGER: Final = 2**53 - 1
+
+
+def _unsafe_numbers(node: Any, parts: list[str | int]) -> Iterator[RuleSetProblem]:
+    if isinstance(node, Mapping):
+        for key, child in node.items():
+            yield from _unsafe_numbers(child, [*parts, str(key)])
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _unsafe_numbers(child, [*parts, index])
+    elif (
+        isinstance(node, int | float)
+        and not isinstance(node, bool)
+        and (node != node or abs(node) > SAFE_INTEGER)  # NaN, infinity, or too large
+    ):
+        yield RuleSetProblem(
+            _pointer(parts) or "/",
+            "number_out_of_range",
+            f"{node!r} is too large to be stored exactly; use a number of at most {SAFE_INTEGER:,}",
+            f"{node!r} is te groot om exact te bewaren; gebruik een getal van hoogstens "
+            f"{SAFE_INTEGER:,}".replace(",", "."),
+        )
 
 
 def _sorted_unique(problems: Sequence[RuleSetProblem]) -> list[RuleSetProblem]:

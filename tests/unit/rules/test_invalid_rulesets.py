@@ -577,3 +577,14 @@ def test_json_pointer_escapes_slashes_in_category_names() -> None:
     document = changed(BUDGET, ("/allocation/category_caps_cents", {"Groen/blauw": 100}))
     paths = [problem.path for problem in validate_ruleset(document)]
     assert "/allocation/category_caps_cents/Groen~1blauw" in paths
+
+
+@pytest.mark.parametrize("number", [2**60, 1e300, float("inf"), float("nan")])
+def test_numbers_too_large_for_canonical_json_are_refused_not_crashed_on(number: float) -> None:
+    document = changed(BUDGET, ("/proposals/per_resident", number))
+    problems = validate_ruleset(document)
+    assert ("/proposals/per_resident", "number_out_of_range") in [
+        (problem.path, problem.code) for problem in problems
+    ]
+    with pytest.raises(RuleSetInvalid):
+        load_ruleset(document)
