@@ -22,7 +22,17 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -38,7 +48,6 @@ from stemmen.db import create_engine, session_maker
 from stemmen.errors import DomainError
 from stemmen.logs import configure_logging, request_id_var
 from stemmen.ratelimit import AuthFailureGate, CastRateLimit, RateLimits
-from stemmen.rounds.scheduler import scheduler_lifespan
 
 logger = logging.getLogger("stemmen.http")
 
@@ -125,6 +134,61 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
         "something went wrong on our side; nothing was saved. Quote the request id "
         f"{request_id_var.get()} when you report it.",
     )
+
+
+_DOCUMENTED_ERRORS = {
+    "400": "The request is malformed (wrong types, missing fields, unreadable JSON).",
+    "401": "No usable bearer token where one is needed, or a token that cannot be trusted.",
+    "403": "The token is fine but its role or areas do not allow this.",
+    "404": "Nothing found under this id.",
+    "409": "Conflicts with the stored state (wrong phase, duplicate, changed meanwhile).",
+    "413": "The request body is larger than the service accepts.",
+    "422": "Well-formed, but the rule set or the data refuse it; the message says why.",
+    "429": "Too many failed sign-ins from this address or casts by this voter; see Retry-After.",
+    "500": "A fault on the service's side; nothing was saved. Quote the X-Request-ID.",
+    "503": "The database is briefly unavailable; nothing was saved. Retry after Retry-After.",
+}
+
+
+def document_error_responses(openapi: OpenAPI) -> None:
+    """Every operation can answer with these statuses, all with one body shape (code, message,
+    details, optional message_nl), so the published schema says so: clients and schemathesis
+    can rely on it instead of Litestar's default 400 shape, which this service never sends."""
+    schemas = openapi.components.schemas if openapi.components else None
+    if schemas is None or openapi.paths is None:
+        return
+    schemas["Error"] = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["code", "message", "details"],
+        properties={
+            "code": Schema(type=OpenAPIType.STRING, description="Stable, for programs"),
+            "message": Schema(type=OpenAPIType.STRING, description="For people, in English"),
+            "message_nl": Schema(type=OpenAPIType.STRING, description="For people, in Dutch"),
+            "details": Schema(type=OpenAPIType.OBJECT),
+        },
+    )
+    retry_after = {
+        "Retry-After": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.INTEGER), description="Seconds to wait before retrying"
+        )
+    }
+    for path_item in openapi.paths.values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(path_item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            for status, description in _DOCUMENTED_ERRORS.items():
+                responses[status] = OpenAPIResponse(
+                    description=description,
+                    content={
+                        MediaType.JSON: OpenAPIMediaType(
+                            schema=Reference(ref="#/components/schemas/Error")
+                        )
+                    },
+                    headers=retry_after if status in ("429", "503") else None,
+                )
+            operation.responses = responses
 
 
 class RequestIdMiddleware:
@@ -241,9 +305,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     limits = RateLimits.from_settings()
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
-        lifespan=[database, scheduler_lifespan],
+        lifespan=[database],
         state=State(
             {
                 "settings": settings,
@@ -294,3 +358,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
     )
+    document_error_responses(app.openapi_schema)
+    return app
