@@ -48,6 +48,7 @@ from stemmen.db import create_engine, session_maker
 from stemmen.errors import DomainError
 from stemmen.logs import configure_logging, request_id_var
 from stemmen.ratelimit import AuthFailureGate, CastRateLimit, RateLimits
+from stemmen.rounds.scheduler import scheduler_lifespan
 
 logger = logging.getLogger("stemmen.http")
 
@@ -307,7 +308,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     limits = RateLimits.from_settings()
     app = Litestar(
         route_handlers=route_handlers(),
-        lifespan=[database],
+        lifespan=[database, scheduler_lifespan],
         state=State(
             {
                 "settings": settings,
