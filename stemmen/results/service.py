@@ -161,9 +161,19 @@ def area_records(
     }
 
 
-def preferendum_record(ballots: Sequence[Ballot]) -> dict[str, Any]:
+def preferendum_record(
+    definition: Mapping[str, Any], ballots: Sequence[Ballot], tie_break: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Every counted ballot's answers with its receipt and nonce, sorted by receipt.
+
+    ``questions`` makes the same file a multi-question record ``stemmen tally`` reads as it is;
+    ``tie_break`` (the lottery with the revealed seed, once published) goes with each question.
+    """
     return {
         "format": "stemmen-ballots/1",
+        "questions": [
+            _tally_question_spec(question, tie_break) for question in definition["questions"]
+        ],
         "ballots": [
             {
                 "receipt": ballot.receipt_hash,
@@ -175,50 +185,55 @@ def preferendum_record(ballots: Sequence[Ballot]) -> dict[str, Any]:
     }
 
 
-def question_record(question: Mapping[str, Any], ballots: Sequence[Ballot]) -> dict[str, Any]:
-    """One question's answers as the tally engine's JSON cast-vote record (``stemmen tally``)."""
-    record: dict[str, Any] = {
-        "question": question["id"],
+def _tally_question_spec(question: Mapping[str, Any], tie_break: Sequence[str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "id": question["id"],
         "method": question["method"],
         "options": [option["id"] for option in question["options"]],
+    }
+    if "scale" in question:
+        spec["scale"] = question["scale"]
+    if tie_break:
+        spec["tie_break"] = list(tie_break)
+    return spec
+
+
+def _tally_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
+    # The tally record reads scores as grades on a numeric scale.
+    if "scores" in answer:
+        return {"grades": dict(answer["scores"])}
+    return dict(answer)
+
+
+def question_record(
+    question: Mapping[str, Any], ballots: Sequence[Ballot], tie_break: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One question's answers as the tally engine's JSON cast-vote record (``stemmen tally``)."""
+    return {
+        **_tally_question_spec(question, tie_break),
+        "question": question["id"],
         "ballots": [
-            dict(ballot.content["answers"][question["id"]])
+            _tally_answer(ballot.content["answers"][question["id"]])
             for ballot in ballots
             if question["id"] in ballot.content.get("answers", {})
         ],
     }
-    if "scale" in question:
-        record["scale"] = question["scale"]
-    return record
 
 
 # --------------------------------------------------------------------------- engines
 
 
-def _engine_tie_break(ruleset: RuleSet, seed: str) -> str:
-    return ",".join(f"lottery:{seed}" if key == "lottery" else key for key in ruleset.tie_break)
-
-
-def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -> Any:
-    try:
-        from stemmen.budget.registry import allocate
-    except ModuleNotFoundError:
-        from stemmen.audit.verify import _allocate as allocate_known  # until the registry lands
-
-        return allocate_known(instance, profile, rule, options)
-    return allocate(instance, profile, rule, **options)
-
-
 def allocate_area(
     pabulib_text: str, ruleset_document: Mapping[str, Any], seed: str
 ) -> dict[str, Any]:
-    """The allocation of one area's published ``.pb`` under the rule set, as JSON."""
-    from stemmen.audit.verify import budget_options
-    from stemmen.budget.pabulib import parse_pabulib
+    """The allocation of one area's published ``.pb`` under the rule set, as JSON.
 
-    instance, profile = parse_pabulib(pabulib_text)
-    rule, options = budget_options(ruleset_document, seed, instance, profile)
-    return exact_json(_allocate(instance, profile, rule, options).to_json())
+    This is the auditor's own recomputation, so the stored result and ``stemmen verify`` agree
+    by construction.
+    """
+    from stemmen.audit.verify import recompute_budget_area
+
+    return exact_json(recompute_budget_area(pabulib_text, ruleset_document, seed))
 
 
 def tally_question(
@@ -548,12 +563,18 @@ async def cast_vote_record(
             "format": "pabulib",
             "areas": [{"area": code, "pabulib": text} for code, text in records.items()],
         }, "application/json"
+    # The seed is public only once the result is: before that the record carries no lottery.
+    lottery = (
+        [f"lottery:{round_.seed}"]
+        if round_.phase == Phase.PUBLISHED.value and "lottery" in ruleset.tie_break
+        else []
+    )
     if question is not None:
         for item in definition["questions"]:
             if item["id"] == question:
-                return question_record(item, ballots), "application/json"
+                return question_record(item, ballots, lottery), "application/json"
         raise NotFound(f"round {round_id} has no question {question}", code="question_not_found")
-    return preferendum_record(ballots), "application/json"
+    return preferendum_record(definition, ballots, lottery), "application/json"
 
 
 # --------------------------------------------------------------------------- what-if
