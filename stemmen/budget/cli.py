@@ -381,7 +381,7 @@ def compare_command(file: Path, tie_break: str, output_format: str, quiet: bool)
             f"{result.voters_with_funded_project:>7}"
         )
     common = [p.id for p in instance.projects if len(funded_by[p.id]) == len(allocations)]
-    click.echo(f"\nfunded by every rule ({len(common)}): {', '.join(common)}")
+    click.echo(f"\nfunded by every rule ({len(common)}): {', '.join(common) or 'none'}")
     if differing:
         click.echo(f"funded by some rules only ({len(differing)}):")
         for project_id in differing:

@@ -1,0 +1,66 @@
+"""The registry: stable names, one interface, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from stemmen.budget.pabulib import parse_pabulib
+from stemmen.budget.registry import RULES, UnknownRuleError, allocate
+
+SMALL = (
+    "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
+    "a;6\nb;5\nc;4\nVOTES\nvoter_id;vote\n1;a,b\n2;b,c\n3;a\n"
+)
+
+STABLE_NAMES = (
+    "greedy",
+    "greedy-no-skip",
+    "greedy-per-cost",
+    "greedy-threshold",
+    "max-welfare",
+    "mes",
+    "phragmen",
+)
+
+
+def test_every_stable_name_is_registered() -> None:
+    assert set(STABLE_NAMES) <= set(RULES)
+
+
+@pytest.mark.parametrize("rule", ["greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare"])
+def test_allocate_runs_a_rule_by_name(rule: str) -> None:
+    instance, profile = parse_pabulib(SMALL)
+    allocation = allocate(instance, profile, rule)
+    assert allocation.rule == rule
+    assert allocation.total_cost <= instance.budget
+
+
+def test_greedy_threshold_takes_its_threshold() -> None:
+    instance, profile = parse_pabulib(SMALL)
+    allocation = allocate(instance, profile, "greedy-threshold", threshold=2)
+    # a and b reach 2 votes; a is funded first and b no longer fits.
+    assert allocation.selected == ("a",)
+    assert allocation.outcome("c").details == {"below_threshold": True}
+
+
+def test_unknown_rule_names_the_known_ones() -> None:
+    instance, profile = parse_pabulib(SMALL)
+    with pytest.raises(UnknownRuleError, match=r"unknown rule 'borda'.*greedy"):
+        allocate(instance, profile, "borda")
+
+
+def test_importing_the_engine_loads_neither_numpy_nor_scipy() -> None:
+    code = (
+        "import sys\n"
+        "import stemmen.budget.registry, stemmen.budget.pabulib, stemmen.budget.cli\n"
+        "import stemmen.budget.greedy, stemmen.budget.welfare, stemmen.budget.recorded\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'litestar', 'sqlalchemy') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
