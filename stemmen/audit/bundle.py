@@ -47,6 +47,7 @@ __all__ = [
     "family_of",
     "load_bundle",
     "opening_payload",
+    "preferendum_tally_record",
     "publication_payload",
     "publishable_allocation",
     "results_hash",
@@ -293,6 +294,48 @@ def assemble_bundle(
             "head": log_entries[-1].hash if log_entries else None,
         },
     }
+
+
+def preferendum_tally_record(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    """The tally engine's multi-question JSON record (``docs/tally-json.md``) of a bundle.
+
+    Questions, options and methods come from the round; the scale from the question or else
+    the rule set's ``ballot.scale``; the tie-break is the lottery with the revealed seed when
+    the rule set's ``tie_break`` has one; ``tally.unranked_below_ranked`` and
+    ``tally.quorum`` come from the rule set. Each ballot keeps its ``receipt``.
+    """
+    ruleset = bundle["ruleset"]["document"]
+    settings = ruleset.get("tally", {})
+    lottery = (
+        [f"lottery:{bundle['seed']['value']}"] if "lottery" in ruleset.get("tie_break", []) else []
+    )
+    questions = []
+    for question in bundle["round"]["questions"]:
+        entry: dict[str, Any] = {
+            "id": str(question["id"]),
+            "options": [
+                str(option["id"]) if isinstance(option, Mapping) else str(option)
+                for option in question["options"]
+            ],
+            "method": str(question["method"]),
+            "tie_break": lottery,
+            "unranked_below_ranked": bool(settings.get("unranked_below_ranked", True)),
+        }
+        scale = question.get("scale") or ruleset.get("ballot", {}).get("scale")
+        if scale:
+            entry["scale"] = {key: value for key, value in scale.items() if key != "blank_allowed"}
+        questions.append(entry)
+    record: dict[str, Any] = {
+        "questions": questions,
+        "ballots": [
+            {"receipt": ballot["receipt"], "answers": ballot["answers"]}
+            for ballot in bundle["cast_vote_record"]["ballots"]
+        ],
+    }
+    quorum = settings.get("quorum")
+    if quorum:
+        record["quorum"] = {key: value for key, value in quorum.items() if value is not None}
+    return record
 
 
 def cents_of(minor: int, unit: int) -> Fraction:

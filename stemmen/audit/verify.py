@@ -24,6 +24,7 @@ from stemmen.audit.bundle import (
     NONCE_COLUMN,
     PHASES,
     family_of,
+    preferendum_tally_record,
     publishable_allocation,
     results_hash,
     round_frame_hash,
@@ -66,7 +67,7 @@ __all__ = [
     "ReceiptReport",
     "VerificationReport",
     "recompute_budget_area",
-    "recompute_question",
+    "recompute_preferendum",
     "verify_bundle",
     "verify_receipt",
 ]
@@ -644,34 +645,53 @@ class _Verifier:
     def _check_question_results(
         self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
     ) -> str:
-        by_question = {str(item["question"]): item for item in results}
-        if len(by_question) != len(results):
-            self.fail("result.extra", "results", "a question has more than one published result")
-        questions = {str(q["id"]): q for q in self.bundle["round"]["questions"]}
-        for qid in sorted(set(by_question) | set(questions)):
+        del ruleset, seed  # both reach the engine through the tally record
+        if len(results) != 1:
+            self.fail("result.extra", "results", "a preferendum publishes exactly one result")
+            return "no single result to compare"
+        theirs = results[0]["preferendum"]
+        try:
+            ours = recompute_preferendum(preferendum_tally_record(self.bundle))
+        except (KeyError, TypeError, ValueError) as error:
+            self.fail("result.recomputed", "result", f"the engine cannot recompute it: {error}")
+            return "not recomputed"
+        for key in ("turnout", "quorum_met"):
+            if ours.get(key) != theirs.get(key):
+                self.fail(
+                    "result.recomputed",
+                    f"result, {key}",
+                    f"published {theirs.get(key)!r}, recomputed {ours.get(key)!r}",
+                )
+        published = {str(q.get("id")): q for q in theirs.get("questions", [])}
+        for question in ours["questions"]:
+            qid = str(question["id"])
             where = f"result of question {qid}"
-            if qid not in by_question or qid not in questions:
-                self.fail("result.missing", where, "question and result do not match up")
+            if qid not in published:
+                self.fail("result.missing", where, "no published result for this question")
                 continue
-            answers = [
-                content["answers"][qid]
-                for _, content in self.state.ballots.values()
-                if qid in content["answers"]
-            ]
-            try:
-                ours = recompute_question(questions[qid], answers, ruleset, seed)
-            except (KeyError, TypeError, ValueError) as error:
-                self.fail("result.recomputed", where, f"the engine cannot recompute it: {error}")
-                continue
-            theirs = by_question[qid]["tally"]
-            for key in ("method", "ranking", "scores"):
-                if ours.get(key) != theirs.get(key):
+            other = published.pop(qid)
+            for key in ("method", "participation", "excluded_options"):
+                if question.get(key) != other.get(key):
                     self.fail(
                         "result.recomputed",
                         f"{where}, {key}",
-                        f"published {theirs.get(key)!r}, recomputed {ours.get(key)!r}",
+                        f"published {other.get(key)!r}, recomputed {question.get(key)!r}",
                     )
-        return f"recomputed {len(by_question)} questions: rankings and scores as published"
+            ours_tally, theirs_tally = question.get("result") or {}, other.get("result") or {}
+            for key in ("ranking", "scores", "winners"):
+                if ours_tally.get(key) != theirs_tally.get(key):
+                    self.fail(
+                        "result.recomputed",
+                        f"{where}, {key}",
+                        f"published {theirs_tally.get(key)!r}, recomputed {ours_tally.get(key)!r}",
+                    )
+        for qid in sorted(published):
+            self.fail("result.extra", f"result of question {qid}", "the round has no such question")
+        quorum = "quorum met" if ours.get("quorum_met") else "quorum NOT met"
+        return (
+            f"recomputed {len(ours['questions'])} questions, turnout {ours.get('turnout')}, "
+            f"{quorum}: rankings and scores as published"
+        )
 
 
 def _outcomes(allocation: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -757,41 +777,13 @@ def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -
     return allocate(instance, profile, rule, **options)
 
 
-def recompute_question(
-    question: Mapping[str, Any],
-    answers: Sequence[Mapping[str, Any]],
-    ruleset: Mapping[str, Any],
-    seed: str,
-) -> dict[str, Any]:
-    """Tally one question's published answers under its method; the tally JSON."""
-    from stemmen.tally import ApprovalProfile, GradeProfile, RankedProfile, Scale, tally
+def recompute_preferendum(tally_record: Mapping[str, Any]) -> dict[str, Any]:
+    """Tally a preferendum's record (the tally engine's multi-question JSON); the result JSON."""
+    from stemmen.tally.jsonio import parse_preferendum
+    from stemmen.tally.preferendum import tally_preferendum
 
-    options = [str(o["id"]) if isinstance(o, Mapping) else str(o) for o in question["options"]]
-    profile: Any
-    if all("ranking" in answer for answer in answers) and answers:
-        profile = RankedProfile.from_rankings(options, [(1, a["ranking"]) for a in answers])
-    elif all("approvals" in answer for answer in answers) and answers:
-        profile = ApprovalProfile.from_sets(options, [(1, a["approvals"]) for a in answers])
-    else:
-        scale_spec = question.get("scale") or ruleset["ballot"].get("scale") or {}
-        scale = (
-            Scale.labelled(scale_spec["labels"])
-            if "labels" in scale_spec
-            else Scale.numeric(int(scale_spec["min"]), int(scale_spec["max"]))
-        )
-        profile = GradeProfile.from_grades(
-            options, scale, [(1, a.get("grades", a.get("scores", {}))) for a in answers]
-        )
-    lottery = [step for step in _tie_break(ruleset, seed) if step.startswith("lottery:")]
-    settings = ruleset.get("tally", {})
-    result = tally(
-        profile,
-        str(question["method"]),
-        tie_break=lottery or None,
-        unranked_below_ranked=bool(settings.get("unranked_below_ranked", True)),
-    )
-    plain: dict[str, Any] = result.to_json()
-    return plain
+    result: dict[str, Any] = tally_preferendum(parse_preferendum(tally_record)).to_json()
+    return result
 
 
 # ---------------------------------------------------------------------- entry points

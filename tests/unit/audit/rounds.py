@@ -63,7 +63,7 @@ PREFERENDUM_RULESET: dict[str, Any] = {
             "blank_allowed": True,
         },
     },
-    "tally": {"method": "majority-judgment"},
+    "tally": {"method": "majority-judgment", "quorum": {"min_turnout": 20, "min_graders": 5}},
     "tie_break": ["lottery"],
     "publication": {"cast_vote_record": True, "min_group_size": 10},
 }
@@ -326,7 +326,8 @@ def budget_round(
 
 
 def preferendum_round(voters: int = 50, seed: int = 11) -> PublishedRound:
-    from stemmen.tally import GradeProfile, RankedProfile, Scale, tally
+    from stemmen.tally.jsonio import parse_preferendum
+    from stemmen.tally.preferendum import tally_preferendum
 
     rng = random.Random(seed)
     round_id = "r-pref-1"
@@ -378,23 +379,23 @@ def preferendum_round(voters: int = 50, seed: int = 11) -> PublishedRound:
         role="system",
         actor=None,
     )
-    options_q1 = [o["id"] for o in QUESTIONS[0]["options"]]
-    options_q2 = [o["id"] for o in QUESTIONS[1]["options"]]
-    q1 = RankedProfile.from_rankings(
-        options_q1, [(1, b["answers"]["q1"]["ranking"]) for b in ballots if "q1" in b["answers"]]
-    )
-    q2 = GradeProfile.from_grades(
-        options_q2,
-        Scale.labelled(labels),
-        [(1, b["answers"]["q2"]["grades"]) for b in ballots if "q2" in b["answers"]],
-    )
-    results = [
-        {"question": "q1", "tally": tally(q1, "borda", tie_break=[f"lottery:{SEED}"]).to_json()},
-        {
-            "question": "q2",
-            "tally": tally(q2, "majority-judgment", tie_break=[f"lottery:{SEED}"]).to_json(),
-        },
-    ]
+    # The service tallies the whole preferendum with the tally engine's own record.
+    record = {
+        "questions": [
+            {
+                "id": question["id"],
+                "options": [option["id"] for option in question["options"]],
+                "method": question["method"],
+                "scale": {"labels": labels},
+                "tie_break": [f"lottery:{SEED}"],
+            }
+            for question in QUESTIONS
+        ],
+        "ballots": [{"answers": ballot["answers"]} for ballot in ballots],
+        "quorum": PREFERENDUM_RULESET["tally"].get("quorum", {}),
+    }
+    outcome = tally_preferendum(parse_preferendum(record))
+    results = [{"preferendum": outcome.to_json()}]
     log.log("seed.revealed", {"seed": SEED}, role="system", actor=None)
     log.log("result.published", {"results_hash": results_hash(results)})
     log.phase("closed", "published")

@@ -310,8 +310,9 @@ def test_an_edited_preferendum_answer_is_caught(preferendum):
 
 
 def test_a_preferendum_result_changed_consistently_is_still_recomputed(preferendum):
-    tally = preferendum["results"][0]["tally"]
+    tally = preferendum["results"][0]["preferendum"]["questions"][0]["result"]
     tally["ranking"] = list(reversed(tally["ranking"]))
+    tally["winners"] = tally["ranking"][0]
     index = entry_index(preferendum, "result.published")
     preferendum["log"]["entries"][index]["payload"]["results_hash"] = results_hash(
         preferendum["results"]
@@ -456,3 +457,12 @@ def test_the_payload_helpers_write_what_the_verifier_reads(budget):
     assert entries[entry_index(budget, "result.published")]["payload"] == publication_payload(
         budget["results"]
     )
+
+
+def test_a_round_below_its_quorum_verifies_and_says_so():
+    small = preferendum_round(voters=12).bundle
+    report = verify_bundle(small)
+    assert report.ok, report.render()
+    assert "turnout 12, quorum NOT met" in report.render()
+    small["results"][0]["preferendum"]["quorum_met"] = True
+    assert "result.recomputed" in found(small)
