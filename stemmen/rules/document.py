@@ -788,15 +788,26 @@ class _Checker:
                 'daarna nooit plaatsvindt; haal "id" weg',
             )
         if not self.is_budget:
+            # The tally method itself orders options by their support, and options have no
+            # cost or number: on a question only the lottery is left to break a tie.
             for index, key in enumerate(order):
                 if key in ("lower-cost", "higher-cost"):
                     self.add(
                         f"/tie_break/{index}",
                         "not_for_instrument",
                         f"{key} compares project costs; the options of a preferendum or poll "
-                        "have none",
+                        'have none: use only "lottery"',
                         f"{key} vergelijkt projectkosten; de opties van een preferendum of "
-                        "peiling hebben die niet",
+                        'peiling hebben die niet: gebruik alleen "lottery"',
+                    )
+                elif key in ("more-support", "less-support"):
+                    self.add(
+                        f"/tie_break/{index}",
+                        "not_for_instrument",
+                        f"{key} would repeat what the tally method already did: options tie "
+                        'on their support; use only "lottery"',
+                        f"{key} zou herhalen wat de telmethode al deed: opties staan gelijk op "
+                        'hun steun; gebruik alleen "lottery"',
                     )
 
     def check_round_bounds(self) -> None:

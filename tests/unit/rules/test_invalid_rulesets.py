@@ -454,6 +454,13 @@ CASES: list[tuple[str, dict[str, Any], tuple[tuple[str, Any], ...], str, str]] =
         "not_for_instrument",
     ),
     (
+        "support tie-break on a preferendum",
+        PREFERENDUM,
+        (("/tie_break", ["more-support", "lottery"]),),
+        "/tie_break/0",
+        "not_for_instrument",
+    ),
+    (
         "budget range upside down",
         BUDGET,
         (("/round_bounds/budget_cents_per_area", {"min": 5000000, "max": 1000000}),),
