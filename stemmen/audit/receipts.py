@@ -107,8 +107,8 @@ def preferendum_ballot_record(round_id: str, answers: Mapping[str, Any]) -> dict
     """The record a preferendum ballot's receipt commits to.
 
     ``answers`` maps a question id to the answer in the tally JSON ballot form without
-    ``count`` (``{"ranking": [[...], ...]}``, ``{"grades": {...}}``, ``{"approvals": [...]}``,
-    ``{"scores": {...}}``); a question left blank is absent.
+    ``count`` (``{"ranking": [[...], ...]}``, ``{"grades": {...}}`` or ``{"approvals": [...]}``);
+    a question left blank is absent.
     """
     return {"kind": "preferendum", "round": round_id, "answers": dict(answers)}
 

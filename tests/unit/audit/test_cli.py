@@ -63,3 +63,31 @@ def test_a_file_that_is_not_a_bundle_exits_two(tmp_path):
     result = CliRunner().invoke(main, ["verify", str(path)])
     assert result.exit_code == 2
     assert "non-integer number" in result.output
+
+
+def test_extract_writes_files_other_tools_read(tmp_path):
+    import json
+
+    from stemmen.budget.pabulib import read_pabulib
+    from stemmen.tally.jsonio import parse_preferendum
+
+    from .rounds import preferendum_round
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["verify", "--extract", str(out), _write(tmp_path, _published().bundle)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["WK026801.pb", "WK026802.pb", "ruleset.json"]
+    instance, profile = read_pabulib(out / "WK026801.pb")
+    assert profile.voter_count == 15
+    assert instance.budget * 100 // instance.unit == 1_000_000
+
+    pref = tmp_path / "pref"
+    pref.mkdir()
+    result = CliRunner().invoke(
+        main, ["verify", "--extract", str(pref), _write(pref, preferendum_round(voters=20).bundle)]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((pref / "preferendum.json").read_text(encoding="utf-8"))
+    assert len(parse_preferendum(record).ballots) == 20
