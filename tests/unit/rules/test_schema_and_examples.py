@@ -147,3 +147,16 @@ def test_assen_example_says_what_the_real_2024_round_did() -> None:
     assert bounds.min is not None
     assert bounds.max is not None
     assert bounds.min <= budget_cents <= bounds.max
+
+
+def test_docs_describe_every_field_of_the_schema() -> None:
+    text = (PROJECT_ROOT / "docs" / "rulesets.md").read_text(encoding="utf-8")
+    schema = ruleset_schema()
+    missing = []
+    for name, node in schema["properties"].items():
+        if f"`{name}`" not in text:
+            missing.append(name)
+        for child in node.get("properties", {}):
+            if f"`{child}`" not in text and f"`{name}.{child}`" not in text:
+                missing.append(f"{name}.{child}")
+    assert missing == []
