@@ -30,7 +30,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import lcm
+from math import gcd, lcm
 from typing import Literal
 
 import numpy as np
@@ -169,35 +169,81 @@ class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
     money_left: Mapping[int, Fraction]  # candidates not bought: their supporters' money at the end
+    # Every start below this (and at least ``start``) gives exactly the same run; None: any.
+    same_until: Fraction | None
 
     @property
     def bought(self) -> list[int]:
         return [purchase.project for purchase in self.purchases]
 
 
-class _Wallets:
-    """The money of every ballot, exact: ballots with the same money left share one entry.
+class _Horizon:
+    """How far the start money s can grow with every decision of a run staying the same.
 
-    ``numerators[wallet_of[b]] / denominator`` is what each unit of weight of ballot b has left.
+    Within one run every amount of money is an affine function a + b*s of the start money s
+    once the decisions (who pays all they have, which project is bought) are fixed; each
+    decision is the sign of such a function. The horizon is the smallest s above the current
+    one where one of them could change sign. This is what lets ``add1`` skip, exactly, the
+    many steps of one currency unit that cannot change the outcome.
+    """
+
+    def __init__(self, start: Fraction, enabled: bool) -> None:
+        self.p = start.numerator
+        self.q = start.denominator
+        self.enabled = enabled
+        self.limit: Fraction | None = None
+        self.stuck = False
+
+    def keep(self, alpha: int, beta: int, *, zero_allowed: bool) -> None:
+        """The sign of alpha + beta*s must stay as it is now (zero may stay zero if allowed)."""
+        if beta == 0 or self.stuck:
+            return
+        now = alpha * self.q + beta * self.p
+        if now == 0:
+            if not (zero_allowed and beta > 0):
+                self.stuck = True
+            return
+        if (now > 0) == (beta > 0):
+            return  # moving away from zero as s grows
+        root = Fraction(-alpha, beta)
+        if self.limit is None or root < self.limit:
+            self.limit = root
+
+    def result(self) -> Fraction | None:
+        if self.stuck:
+            return Fraction(self.p, self.q)
+        return self.limit
+
+
+class _Wallets:
+    """The money of every ballot, exact, as a function of the start money s.
+
+    Ballots that have paid the same shares hold the same money and share one wallet: wallet w
+    holds ``(offsets[w] + slopes[w] * s) / denominator`` per unit of weight, and
+    ``values[w] / (denominator * q)`` at the current start s = p/q.
     """
 
     def __init__(self, ballot_count: int, start: Fraction) -> None:
-        self.denominator = start.denominator
-        self.numerators: list[int] = [start.numerator]
+        self.p = start.numerator
+        self.q = start.denominator
+        self.denominator = 1
+        self.offsets: list[int] = [0]
+        self.slopes: list[int] = [1]
+        self.values: list[int] = [self.p]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
 
     def groups(
         self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
-    ) -> list[tuple[int, int, int]]:
-        """(money numerator, utility, weight) of the supporters, grouped."""
+    ) -> list[tuple[int, int, int, int]]:
+        """(money value, utility, weight, wallet) of the supporters, grouped."""
         wallets = self.wallet_of[supporters]
-        numerators = self.numerators
+        values = self.values
         if utilities is None:
             counts = np.bincount(wallets, weights=weights)
             present = np.flatnonzero(counts)
             return [
-                (numerators[wallet], 1, weight)
+                (values[wallet], 1, weight, wallet)
                 for wallet, weight in zip(
                     present.tolist(), counts[present].astype(np.int64).tolist(), strict=True
                 )
@@ -205,19 +251,34 @@ class _Wallets:
         stride = int(utilities.max()) + 1
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
         counts = np.bincount(inverse.ravel(), weights=weights)
-        return [
-            (numerators[key // stride], key % stride, weight)
-            for key, weight in zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True)
-        ]
+        result = []
+        for key, weight in zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True):
+            wallet, utility = divmod(key, stride)
+            result.append((values[wallet], utility, weight, wallet))
+        return result
 
-    def pay(self, supporters: IntArray, utilities: IntArray | None, payment: Fraction) -> None:
-        """Every supporter pays ``payment * utility``, or all it has left if that is less."""
-        denominator = lcm(self.denominator, payment.denominator)
-        if denominator != self.denominator:
-            factor = denominator // self.denominator
-            self.numerators = [numerator * factor for numerator in self.numerators]
-            self.denominator = denominator
-        price = payment.numerator * (denominator // payment.denominator)
+    def pay(
+        self,
+        supporters: IntArray,
+        utilities: IntArray | None,
+        offset: int,
+        slope: int,
+        denominator: int,
+    ) -> None:
+        """Every supporter pays (offset + slope*s)/denominator per unit of utility, or all it
+        has left if that is less."""
+        shared = gcd(offset, slope, denominator)
+        offset, slope, denominator = offset // shared, slope // shared, denominator // shared
+        common = lcm(self.denominator, denominator)
+        if common != self.denominator:
+            factor = common // self.denominator
+            self.offsets = [value * factor for value in self.offsets]
+            self.slopes = [value * factor for value in self.slopes]
+            self.values = [value * factor for value in self.values]
+            self.denominator = common
+        factor = common // denominator
+        offset *= factor
+        slope *= factor
         wallets = self.wallet_of[supporters]
         if utilities is None:
             keys, inverse = np.unique(wallets, return_inverse=True)
@@ -225,81 +286,128 @@ class _Wallets:
         else:
             stride = int(utilities.max()) + 1
             keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
-        numerators = self.numerators
+        offsets, slopes, values = self.offsets, self.slopes, self.values
+        p, q = self.p, self.q
         new_wallets: list[int] = []
-        created: dict[int, int] = {}
+        created: dict[tuple[int, int], int] = {}
         for key in keys.tolist():
             wallet, utility = divmod(key, stride) if stride else (key, 1)
-            left = max(numerators[wallet] - price * utility, 0)
-            target = created.get(left)
+            left_offset = offsets[wallet] - offset * utility
+            left_slope = slopes[wallet] - slope * utility
+            value = left_offset * q + left_slope * p
+            if value < 0:
+                # Paid all it had: nothing left, whatever s is within the horizon.
+                left_offset = left_slope = value = 0
+            target = created.get((left_offset, left_slope))
             if target is None:
-                target = created[left] = len(numerators)
-                numerators.append(left)
+                target = created[left_offset, left_slope] = len(values)
+                offsets.append(left_offset)
+                slopes.append(left_slope)
+                values.append(value)
             new_wallets.append(target)
         self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
-        if len(numerators) > 2 * self._compacted_size + 64:
+        if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
     def _compact(self) -> None:
         """Forget wallets no ballot uses any more and merge wallets holding the same money."""
-        used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.numerators)))
-        remap = np.zeros(len(self.numerators), dtype=np.int64)
-        kept: list[int] = []
-        position_of: dict[int, int] = {}
+        used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
+        remap = np.zeros(len(self.values), dtype=np.int64)
+        offsets: list[int] = []
+        slopes: list[int] = []
+        values: list[int] = []
+        position_of: dict[tuple[int, int], int] = {}
         targets: list[int] = []
         for wallet in used.tolist():
-            money = self.numerators[wallet]
-            position = position_of.get(money)
+            key = (self.offsets[wallet], self.slopes[wallet])
+            position = position_of.get(key)
             if position is None:
-                position = position_of[money] = len(kept)
-                kept.append(money)
+                position = position_of[key] = len(values)
+                offsets.append(key[0])
+                slopes.append(key[1])
+                values.append(self.values[wallet])
             targets.append(position)
         remap[used] = np.asarray(targets, dtype=np.int64)
         self.wallet_of = remap[self.wallet_of]
-        self.numerators = kept
-        self._compacted_size = len(kept)
+        self.offsets, self.slopes, self.values = offsets, slopes, values
+        self._compacted_size = len(values)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
         """Total money the supporters have left (minor units)."""
         groups = self.groups(supporters, weights, None)
-        return Fraction(sum(money * weight for money, _, weight in groups), self.denominator)
+        total = sum(value * weight for value, _, weight, _ in groups)
+        return Fraction(total, self.denominator * self.q)
+
+
+@dataclass(frozen=True, slots=True)
+class _Price:
+    rho: Fraction  # at the current start
+    payment: Fraction  # per unit of utility and weight, at the current start
+    paid_all: Fraction
+    # rho = (offset + slope*s) / denominator as long as the horizon holds
+    offset: int
+    slope: int
+    denominator: int
 
 
 def _price(
-    wallets: _Wallets, electorate: _Electorate, index: int, cost: int
-) -> tuple[Fraction, Fraction, Fraction] | None:
-    """(rho, payment per unit of utility, weight paying all it has) or None if unaffordable."""
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int, horizon: _Horizon
+) -> _Price | None:
+    """The price of a project now, or None if its supporters cannot afford it."""
     utilities = electorate.utilities[index]
     groups = wallets.groups(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
     denominator = wallets.denominator
-    need = cost * denominator
-    if sum(money * weight for money, _, weight in groups) < need:
+    p, q = wallets.p, wallets.q
+    need = cost * denominator * q
+    affordable = sum(value * weight for value, _, weight, _ in groups) >= need
+    offsets, slopes = wallets.offsets, wallets.slopes
+    if horizon.enabled:
+        horizon.keep(
+            sum(offsets[wallet] * weight for _, _, weight, wallet in groups) - cost * denominator,
+            sum(slopes[wallet] * weight for _, _, weight, wallet in groups),
+            zero_allowed=affordable,
+        )
+    if not affordable:
         return None
     rich_utility = electorate.total_utility[index]
+    poor: list[tuple[int, int, int, int]] = []
     if utilities is None:
         # Usual case: everyone can pay the equal price; sorting only when someone cannot.
-        poorest = min(money for money, _, _ in groups)
-        if poorest * rich_utility >= need:
-            payment = Fraction(need, rich_utility * denominator)
-            return payment / electorate.utility_scale[index], payment, Fraction(0)
-        ordered = sorted(groups)
+        poorest = min(value for value, _, _, _ in groups)
+        ordered = [] if poorest * rich_utility >= need else sorted(groups)
     else:
         ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
     paid_by_poor = 0
-    poor_weight = 0
-    for money, utility, weight in ordered:
-        if money * rich_utility >= (need - paid_by_poor) * utility:
+    for group in ordered:
+        value, utility, weight, _ = group
+        if value * rich_utility >= (need - paid_by_poor) * utility:
             break
-        paid_by_poor += money * weight
+        paid_by_poor += value * weight
         rich_utility -= weight * utility
-        poor_weight += weight
-    payment = Fraction(need - paid_by_poor, rich_utility * denominator)
-    return (
-        payment / electorate.utility_scale[index],
-        payment,
-        Fraction(poor_weight, electorate.weight_scale),
+        poor.append(group)
+    # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
+    offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
+    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor)
+    if horizon.enabled:
+        poor_wallets = {(group[3], group[1]) for group in poor}
+        for _, utility, _, wallet in groups:
+            horizon.keep(
+                offsets[wallet] * rich_utility - utility * offset,
+                slopes[wallet] * rich_utility - utility * slope,
+                zero_allowed=(wallet, utility) not in poor_wallets,
+            )
+    payment_denominator = rich_utility * denominator
+    payment = Fraction(offset * q + slope * p, payment_denominator * q)
+    scale = electorate.utility_scale[index]
+    return _Price(
+        rho=payment / scale,
+        payment=payment,
+        paid_all=Fraction(sum(group[2] for group in poor), electorate.weight_scale),
+        offset=offset,
+        slope=slope,
+        denominator=payment_denominator * scale,
     )
 
 
@@ -309,23 +417,23 @@ def _run(
     costs: Sequence[int],
     rank: Sequence[int],
     start: Fraction,
+    *,
+    horizon_wanted: bool = False,
 ) -> _Run:
     """One run of MES with ``start`` money per unit of weight."""
     wallets = _Wallets(len(electorate.weights), start)
+    horizon = _Horizon(start, horizon_wanted)
     dirty = dict.fromkeys(candidates, True)
-    heap: list[tuple[Fraction, int, int]] = [
+    # rho = (offset + slope*s) / denominator: a lower bound of the price, exact when clean.
+    bounds: dict[int, tuple[int, int, int]] = {}
+    heap: list[tuple[Fraction, int, int]] = []
+    for index in candidates:
         # Everyone paying an equal share is the lowest price a project can ever have.
-        (
-            Fraction(
-                costs[index], electorate.total_utility[index] * electorate.utility_scale[index]
-            ),
-            rank[index],
-            index,
-        )
-        for index in candidates
-    ]
+        denominator = electorate.total_utility[index] * electorate.utility_scale[index]
+        bounds[index] = (costs[index], 0, denominator)
+        heap.append((Fraction(costs[index], denominator), rank[index], index))
     heapq.heapify(heap)
-    payments: dict[int, tuple[Fraction, Fraction]] = {}
+    prices: dict[int, _Price] = {}
     purchases: list[_Purchase] = []
     dropped: list[int] = []
     ballot_count = len(electorate.weights)
@@ -334,23 +442,40 @@ def _run(
         if dirty[index]:
             heapq.heappop(heap)
             dirty[index] = False
-            priced = _price(wallets, electorate, index, costs[index])
+            priced = _price(wallets, electorate, index, costs[index], horizon)
             if priced is None:
                 del dirty[index]
+                del bounds[index]
                 dropped.append(index)
                 continue
-            rho, payment, paid_all = priced
-            payments[index] = (payment, paid_all)
-            heapq.heappush(heap, (rho, position, index))
+            prices[index] = priced
+            bounds[index] = (priced.offset, priced.slope, priced.denominator)
+            heapq.heappush(heap, (priced.rho, position, index))
             continue
         # A clean top is the true minimum: every other key is a lower bound of its price,
         # and equal prices are ordered by the tie-break rank.
-        rho, _, index = heapq.heappop(heap)
+        heapq.heappop(heap)
         del dirty[index]
-        payment, paid_all = payments[index]
-        purchases.append(_Purchase(index, rho, payment, paid_all))
+        priced = prices[index]
+        chosen = bounds.pop(index)
+        if horizon.enabled and not horizon.stuck:
+            for other, bound in bounds.items():
+                # The others' lower bounds must stay above (or tied and behind) this price.
+                horizon.keep(
+                    bound[0] * chosen[2] - chosen[0] * bound[2],
+                    bound[1] * chosen[2] - chosen[1] * bound[2],
+                    zero_allowed=rank[other] > position,
+                )
+        purchases.append(_Purchase(index, priced.rho, priced.payment, priced.paid_all))
         supporters = electorate.supporters[index]
-        wallets.pay(supporters, electorate.utilities[index], payment)
+        scale = electorate.utility_scale[index]
+        wallets.pay(
+            supporters,
+            electorate.utilities[index],
+            priced.offset,
+            priced.slope,
+            priced.denominator // scale,
+        )
         if dirty:
             touched = np.zeros(ballot_count, dtype=np.bool_)
             touched[supporters] = True
@@ -361,7 +486,51 @@ def _run(
         index: wallets.money_of(electorate.supporters[index], electorate.supporter_weights[index])
         for index in dropped
     }
-    return _Run(start, tuple(purchases), money_left)
+    return _Run(start, tuple(purchases), money_left, horizon.result())
+
+
+def _add_one(
+    electorate: _Electorate,
+    candidates: Sequence[int],
+    costs: Sequence[int],
+    rank: Sequence[int],
+    start: Fraction,
+    budget: int,
+    unit: int,
+) -> tuple[_Run | None, int, int]:
+    """MES with add1 completion: (the run whose outcome counts, runs computed, increments).
+
+    Exactly pabutools' iteration: per voter B/n, then one currency unit more each time, until
+    the outcome costs more than the budget (the previous outcome counts) or no candidate left
+    out still fits (this outcome counts). Runs whose every decision provably stays the same
+    over a range of start money are not repeated: the iteration jumps to the first increment
+    beyond that range, which gives the same answer as trying every increment in between.
+    """
+    step = Fraction(unit, electorate.weight_scale)
+    increments = 0
+    current = _run(electorate, candidates, costs, rank, start, horizon_wanted=True)
+    runs = 1
+    previous: _Run | None = None
+    while True:
+        spent = sum(costs[index] for index in current.bought)
+        if spent > budget:
+            return previous, runs, increments
+        chosen = set(current.bought)
+        outside = [index for index in candidates if index not in chosen]
+        if _exhausted(spent, budget, outside, costs):
+            return current, runs, increments
+        limit = current.same_until
+        if limit is None:
+            # No decision can ever change: more money would repeat this outcome forever.
+            return current, runs, increments
+        # The smallest increment whose start money reaches the limit (at least one more).
+        needed = (limit - start) / step
+        increments = max(increments + 1, -(-needed.numerator // needed.denominator))
+        previous = current
+        current = _run(
+            electorate, candidates, costs, rank, start + increments * step, horizon_wanted=True
+        )
+        runs += 1
 
 
 def _check_options(satisfaction: str, completion: str) -> None:
@@ -410,27 +579,17 @@ def equal_shares(
     total_weight = electorate.total_weight
 
     runs = 0
+    increments = 0
     final_run: _Run | None = None
     if total_weight > 0:
         start = Fraction(budget, total_weight)
-        final_run = _run(electorate, candidates, costs, rank, start)
-        runs = 1
         if completion in ("add1", "add1-greedy"):
-            # One currency unit more per voter each time.
-            step = Fraction(instance.unit, electorate.weight_scale)
-            previous: _Run | None = None
-            while True:
-                spent = sum(costs[index] for index in final_run.bought)
-                if spent > budget:
-                    final_run = previous
-                    break
-                chosen = set(final_run.bought)
-                outside = [index for index in candidates if index not in chosen]
-                if _exhausted(spent, budget, outside, costs):
-                    break
-                previous = final_run
-                final_run = _run(electorate, candidates, costs, rank, final_run.start + step)
-                runs += 1
+            final_run, runs, increments = _add_one(
+                electorate, candidates, costs, rank, start, budget, instance.unit
+            )
+        else:
+            final_run = _run(electorate, candidates, costs, rank, start)
+            runs = 1
 
     bought = final_run.bought if final_run is not None else []
     funded_by_mes = ([] if total_weight == 0 else free) + bought
@@ -449,6 +608,7 @@ def equal_shares(
         free=free if total_weight > 0 else [],
         final_run=final_run,
         runs=runs,
+        increments=increments,
         completed=completed,
     )
 
@@ -497,6 +657,7 @@ def _allocation(
     free: Sequence[int],
     final_run: _Run | None,
     runs: int,
+    increments: int,
     completed: Sequence[tuple[int, int]],
 ) -> Allocation:
     projects = instance.projects
@@ -616,6 +777,7 @@ def _allocation(
         options["per_voter_budget"] = per_voter_start
         options["per_voter_budget_decimal"] = decimal_text(per_voter_start / unit, 6)
         options["add1_runs"] = runs
+        options["add1_increments"] = increments
     if channel_weights:
         options["channel_weights"] = dict(sorted(channel_weights.items()))
     options["funded_by_equal_shares"] = mes_count
