@@ -68,6 +68,7 @@ __all__ = [
     "VerificationReport",
     "recompute_budget_area",
     "recompute_preferendum",
+    "recompute_question",
     "verify_bundle",
     "verify_receipt",
 ]
@@ -596,6 +597,49 @@ class _Verifier:
             return self._check_budget_results(results, ruleset, seed)
         return self._check_question_results(results, ruleset, seed)
 
+    def _check_per_question_results(
+        self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
+    ) -> str:
+        """Results published one item per question: ``{"question", "tally"[, "quorum"]}``."""
+        by_question = {str(item["question"]): item for item in results}
+        if len(by_question) != len(results):
+            self.fail("result.extra", "results", "a question has more than one published result")
+        questions = {str(q["id"]): q for q in self.bundle["round"]["questions"]}
+        turnout = len(self.state.ballots)
+        for qid in sorted(set(by_question) | set(questions)):
+            where = f"result of question {qid}"
+            if qid not in by_question or qid not in questions:
+                self.fail("result.missing", where, "question and result do not match up")
+                continue
+            answers = [
+                content["answers"][qid]
+                for _, (_, content) in sorted(self.state.ballots.items())
+                if qid in content["answers"]
+            ]
+            try:
+                ours = recompute_question(questions[qid], answers, ruleset, seed)
+            except (KeyError, TypeError, ValueError) as error:
+                self.fail("result.recomputed", where, f"the engine cannot recompute it: {error}")
+                continue
+            theirs = by_question[qid]["tally"]
+            for key in ("method", "ranking", "scores", "winners"):
+                if ours.get(key) != theirs.get(key):
+                    self.fail(
+                        "result.recomputed",
+                        f"{where}, {key}",
+                        f"published {theirs.get(key)!r}, recomputed {ours.get(key)!r}",
+                    )
+            quorum = by_question[qid].get("quorum")
+            if isinstance(quorum, Mapping):
+                for key, expected in (("turnout", turnout), ("participation", len(answers))):
+                    if key in quorum and quorum[key] != expected:
+                        self.fail(
+                            "result.quorum",
+                            f"{where}, quorum.{key}",
+                            f"published {quorum[key]!r}, the record has {expected}",
+                        )
+        return f"recomputed {len(by_question)} questions: rankings and scores as published"
+
     def _check_budget_results(
         self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
     ) -> str:
@@ -645,8 +689,9 @@ class _Verifier:
     def _check_question_results(
         self, results: Sequence[Mapping[str, Any]], ruleset: Mapping[str, Any], seed: str
     ) -> str:
-        del ruleset, seed  # both reach the engine through the tally record
-        if len(results) != 1:
+        if results and all("question" in item for item in results):
+            return self._check_per_question_results(results, ruleset, seed)
+        if len(results) != 1 or "preferendum" not in results[0]:
             self.fail("result.extra", "results", "a preferendum publishes exactly one result")
             return "no single result to compare"
         theirs = results[0]["preferendum"]
@@ -775,6 +820,44 @@ def _allocate(instance: Any, profile: Any, rule: str, options: dict[str, Any]) -
     from stemmen.budget.registry import allocate
 
     return allocate(instance, profile, rule, **options)
+
+
+def recompute_question(
+    question: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]],
+    ruleset: Mapping[str, Any],
+    seed: str,
+) -> dict[str, Any]:
+    """Tally one question's published answers under its method; the tally JSON.
+
+    The answers go through the tally engine's single-question record, so mixed ballots are
+    read as the engine reads them; ``scores`` answers are grades on a numeric scale.
+    """
+    from stemmen.tally.jsonio import parse_question_ballots
+    from stemmen.tally.preferendum import TallyOptions, tally_question
+
+    scale = question.get("scale") or ruleset.get("ballot", {}).get("scale")
+    record: dict[str, Any] = {
+        "options": [
+            str(option["id"]) if isinstance(option, Mapping) else str(option)
+            for option in question["options"]
+        ],
+        "ballots": [
+            {"grades": answer["scores"]} if "scores" in answer else dict(answer)
+            for answer in answers
+        ],
+    }
+    if scale:
+        record["scale"] = {key: value for key, value in scale.items() if key != "blank_allowed"}
+    lottery = [step for step in _tie_break(ruleset, seed) if step.startswith("lottery:")]
+    settings = ruleset.get("tally", {})
+    options = TallyOptions(
+        method=str(question["method"]),
+        tie_break=tuple(lottery),
+        unranked_below_ranked=bool(settings.get("unranked_below_ranked", True)),
+    )
+    result: dict[str, Any] = tally_question(parse_question_ballots(record), options).to_json()
+    return result
 
 
 def recompute_preferendum(tally_record: Mapping[str, Any]) -> dict[str, Any]:

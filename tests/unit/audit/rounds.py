@@ -325,9 +325,13 @@ def budget_round(
     return PublishedRound(bundle, [code for _, _, code in counted.values()], superseded_codes)
 
 
-def preferendum_round(voters: int = 50, seed: int = 11) -> PublishedRound:
-    from stemmen.tally.jsonio import parse_preferendum
-    from stemmen.tally.preferendum import tally_preferendum
+def preferendum_round(
+    voters: int = 50, seed: int = 11, per_question: bool = False
+) -> PublishedRound:
+    """A two-question preferendum; ``per_question`` publishes one result item per question
+    (tallied question by question, with the quorum counts) instead of one preferendum result."""
+    from stemmen.tally.jsonio import parse_preferendum, parse_question_ballots
+    from stemmen.tally.preferendum import TallyOptions, tally_preferendum, tally_question
 
     rng = random.Random(seed)
     round_id = "r-pref-1"
@@ -396,6 +400,20 @@ def preferendum_round(voters: int = 50, seed: int = 11) -> PublishedRound:
     }
     outcome = tally_preferendum(parse_preferendum(record))
     results = [{"preferendum": outcome.to_json()}]
+    if per_question:
+        results = []
+        for spec in record["questions"]:
+            answers = [b["answers"][spec["id"]] for b in ballots if spec["id"] in b["answers"]]
+            single = {"options": spec["options"], "scale": spec["scale"], "ballots": answers}
+            options = TallyOptions(method=spec["method"], tie_break=tuple(spec["tie_break"]))
+            question_tally = tally_question(parse_question_ballots(single), options)
+            results.append(
+                {
+                    "question": spec["id"],
+                    "tally": question_tally.to_json(),
+                    "quorum": {"turnout": len(ballots), "participation": len(answers)},
+                }
+            )
     log.log("seed.revealed", {"seed": SEED}, role="system", actor=None)
     log.log("result.published", {"results_hash": results_hash(results)})
     log.phase("closed", "published")

@@ -466,3 +466,12 @@ def test_a_round_below_its_quorum_verifies_and_says_so():
     assert "turnout 12, quorum NOT met" in report.render()
     small["results"][0]["preferendum"]["quorum_met"] = True
     assert "result.recomputed" in found(small)
+
+
+def test_results_published_question_by_question_verify_too():
+    bundle = preferendum_round(voters=30, per_question=True).bundle
+    report = verify_bundle(bundle)
+    assert report.ok, report.render()
+    bundle["results"][1]["quorum"]["participation"] += 1
+    bundle["results"][0]["tally"]["scores"] = {}
+    assert {"result.quorum", "result.recomputed", "result.logged"} == found(bundle)
