@@ -7,9 +7,12 @@ Nothing here imports anything heavier than the standard library.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import repeat
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
@@ -88,6 +91,20 @@ class Voter(NamedTuple):
     attributes: Mapping[str, str] = _EMPTY
 
 
+# Fractions are immutable: small whole weights are shared rather than built each time.
+_SMALL_FRACTIONS = tuple(Fraction(count) for count in range(256))
+
+
+def _fraction(value: int | Fraction) -> Fraction:
+    if isinstance(value, int) and 0 <= value < len(_SMALL_FRACTIONS):
+        return _SMALL_FRACTIONS[value]
+    return Fraction(value)
+
+
+_PROJECTS = itemgetter(1)
+_POINTS = itemgetter(2)
+
+
 @dataclass(frozen=True, slots=True)
 class Ballot:
     """Identical voters merged: ``weight`` voters cast exactly this ballot.
@@ -129,6 +146,11 @@ class Profile:
     max_points: int | None = None
     # The VOTES header as in the file, so writing keeps the column order.
     voter_columns: tuple[str, ...] = ()
+    # Voters per distinct (projects, points) as the reader counted them while parsing: merging
+    # a city-wide file then starts from a few thousand entries, not a hundred thousand voters.
+    ballot_counts: Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int] | None = field(
+        default=None, compare=False, repr=False, hash=False
+    )
     _merged_cache: dict[object, tuple[Ballot, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False, hash=False
     )
@@ -149,28 +171,40 @@ class Profile:
         cached = self._merged_cache.get(cache_key)
         if cached is not None:
             return cached
-        counts: dict[tuple[tuple[int, ...], tuple[int, ...] | None], Fraction] = {}
+        counts: dict[tuple[tuple[int, ...], tuple[int, ...] | None], Fraction | int] = {}
         if channel_weights is None:
-            raw: dict[tuple[tuple[int, ...], tuple[int, ...] | None], int] = {}
-            for voter in self.voters:
-                key = (voter.projects, voter.points)
-                raw[key] = raw.get(key, 0) + 1
+            # Count in C first (voters who cast the same text share one tuple), then bring the
+            # few distinct ballots to their canonical form.
+            raw: Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int]
+            if self.ballot_counts is not None:
+                raw = self.ballot_counts
+            elif self.vote_type in ("approval", "ordinal"):
+                raw = Counter(zip(map(_PROJECTS, self.voters), repeat(None)))
+            else:
+                raw = Counter(
+                    zip(map(_PROJECTS, self.voters), map(_POINTS, self.voters), strict=True)
+                )
             for (projects, points), count in raw.items():
                 canonical = _canonical_ballot(self.vote_type, projects, points)
-                counts[canonical] = counts.get(canonical, Fraction(0)) + count
+                counts[canonical] = counts.get(canonical, 0) + count
         else:
             for voter in self.voters:
                 weight = channel_weights.get(
                     voter.attributes.get(CHANNEL_ATTRIBUTE, ""), Fraction(1)
                 )
                 canonical = _canonical_ballot(self.vote_type, voter.projects, voter.points)
-                counts[canonical] = counts.get(canonical, Fraction(0)) + weight
+                counts[canonical] = counts.get(canonical, 0) + weight
+        # Approval and ordinal keys differ in their projects, so plain tuple order is total
+        # and needs no (slow) key function; points may be None beside a tuple otherwise.
+        keys = (
+            sorted(counts)
+            if self.vote_type in ("approval", "ordinal")
+            else sorted(counts, key=lambda key: (key[0], key[1] or ()))
+        )
         ballots = tuple(
-            Ballot(projects=projects, points=points, weight=weight)
-            for (projects, points), weight in sorted(
-                counts.items(), key=lambda item: (item[0][0], item[0][1] or ())
-            )
-            if weight != 0
+            Ballot(projects=key[0], points=key[1], weight=_fraction(counts[key]))
+            for key in keys
+            if counts[key] != 0
         )
         self._merged_cache[cache_key] = ballots
         return ballots

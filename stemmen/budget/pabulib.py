@@ -277,6 +277,7 @@ def _build_profile(
     width = len(header)
     index_of = {project.id: index for index, project in enumerate(instance.projects)}
     ballot_cache: dict[str, tuple[int, ...]] = {}
+    text_counts: dict[str, int] = {}
     empty: Mapping[str, str] = MappingProxyType({})
     # Voters share few distinct attribute rows (age, sex, channel): build each mapping once.
     attribute_cache: dict[tuple[str, ...], Mapping[str, str]] = {(): empty}
@@ -292,6 +293,9 @@ def _build_profile(
         projects = ballot_cache.get(vote_text)
         if projects is None:
             projects = ballot_cache[vote_text] = _parse_vote(vote_text, index_of, line)
+            text_counts[vote_text] = 1
+        else:
+            text_counts[vote_text] += 1
         points = (
             None
             if points_column is None
@@ -320,6 +324,13 @@ def _build_profile(
                 )
             first_seen[row[0]] = line
     bounds = {name: _optional_int(meta, meta_lines, name) for name in _LENGTH_FIELDS}
+    ballot_counts: dict[tuple[tuple[int, ...], tuple[int, ...] | None], int] | None = None
+    if points_column is None:
+        ballot_counts = {}
+        for text, count in text_counts.items():
+            key = (ballot_cache[text], None)
+            # Texts that differ only in spacing name the same projects.
+            ballot_counts[key] = ballot_counts.get(key, 0) + count
     return Profile(
         vote_type=vote_type,
         voters=tuple(voters),
@@ -330,6 +341,7 @@ def _build_profile(
         min_points=bounds["min_points"],
         max_points=bounds["max_points"],
         voter_columns=tuple(header),
+        ballot_counts=ballot_counts,
     )
 
 
