@@ -35,6 +35,7 @@ from stemmen.audit.chain import (
     BALLOT_SUPERSEDED,
     PAPER_BATCH_CONFIRMED,
     RESULT_PUBLISHED,
+    ROUND_CHANGED,
     ROUND_CLOSED,
     ROUND_CREATED,
     ROUND_PHASE_CHANGED,
@@ -246,7 +247,7 @@ class _Verifier:
         if opening is None:
             self.fail("ruleset.logged", "log", "no phase change to voting: the round never opened")
             return f"sha256 {computed[:12]}..."
-        if opening.payload.get("ruleset_hash") != computed:
+        if self._opening_value(opening, "ruleset_hash") != computed:
             self.fail(
                 "ruleset.logged",
                 f"log seq {opening.seq} (opening)",
@@ -258,17 +259,39 @@ class _Verifier:
             f"(seq {opening.seq})"
         )
 
+    def _opening_value(self, opening: LogEntry, key: str) -> Any:
+        """A value logged at the opening: in the phase change, or in the seed commitment the
+        same transaction logs right after it."""
+        if key in opening.payload:
+            return opening.payload[key]
+        for entry in self.state.entries:
+            if entry.seq == opening.seq + 1 and entry.kind == SEED_COMMITTED:
+                return entry.payload.get(key)
+        return None
+
     def check_round(self) -> str:
         computed = round_frame_hash(self.bundle["round"])
         opening = self._opening()
+        how = f"frame {computed[:12]}... as opened"
         if opening is None:
             self.fail("round.frame", "log", "no opening event to compare the round with")
-        elif opening.payload.get("round_hash") != computed:
+        elif "round_hash" in opening.payload:
+            if opening.payload["round_hash"] != computed:
+                self.fail(
+                    "round.frame",
+                    f"log seq {opening.seq} (opening)",
+                    "the round definition (areas, budgets, projects, questions) differs from the "
+                    "one logged when voting opened",
+                )
+        elif self.state.family == BUDGET and "ballot" in opening.payload:
+            self._compare_logged_ballot(opening)
+            how = "areas, budgets, projects and costs as logged before and at the opening"
+        else:
             self.fail(
                 "round.frame",
                 f"log seq {opening.seq} (opening)",
-                "the round definition (areas, budgets, projects, questions) differs from the "
-                "one logged when voting opened",
+                "the opening logged no round_hash, so the questions and options cannot be "
+                "checked against what voters were shown",
             )
         round_definition = self.bundle["round"]
         if self.state.family == BUDGET:
@@ -282,7 +305,52 @@ class _Verifier:
                 f"{question['id']} ({question['method']}, {len(question['options'])} options)"
                 for question in round_definition["questions"]
             ]
-        return f"frame {computed[:12]}... as opened: " + "; ".join(parts)
+        return f"{how}: " + "; ".join(parts)
+
+    def _compare_logged_ballot(self, opening: LogEntry) -> None:
+        """Without a round hash: the areas and budgets last logged before the opening, and
+        the projects and costs the opening logged, must be the bundle's."""
+        logged_areas: Any = None
+        for entry in self.state.entries:
+            if entry.seq >= opening.seq:
+                break
+            if entry.kind in (ROUND_CREATED, ROUND_CHANGED) and "areas" in entry.payload:
+                logged_areas = entry.payload["areas"]
+        where = f"log seq {opening.seq} (opening)"
+        areas = {str(area["code"]): area for area in self.bundle["round"]["areas"]}
+        if logged_areas is None:
+            self.fail("round.frame", where, "no areas and budgets were logged before the opening")
+        else:
+            budgets = {str(a["code"]): a.get("budget_cents") for a in logged_areas}
+            published = {code: area.get("budget_cents") for code, area in areas.items()}
+            if budgets != published:
+                self.fail(
+                    "round.frame",
+                    "round.areas",
+                    f"areas and budgets {published} differ from those logged {budgets}",
+                )
+        logged = {
+            (str(item.get("area")), str(item.get("code") or item.get("proposal"))): item.get(
+                "cost_cents"
+            )
+            for item in opening.payload["ballot"]
+        }
+        shown = {
+            (code, str(project["id"])): project.get("cost_cents")
+            for code, area in areas.items()
+            for project in area.get("projects", [])
+        }
+        if logged != shown:
+            changed = sorted(
+                f"{area}/{project}"
+                for area, project in set(logged) ^ set(shown)
+                | {key for key in set(logged) & set(shown) if logged[key] != shown[key]}
+            )
+            self.fail(
+                "round.frame",
+                where,
+                f"projects or costs differ from the ballot logged when voting opened: {changed}",
+            )
 
     @staticmethod
     def _phases_for(entry: LogEntry) -> set[str]:

@@ -475,3 +475,59 @@ def test_results_published_question_by_question_verify_too():
     bundle["results"][1]["quorum"]["participation"] += 1
     bundle["results"][0]["tally"]["scores"] = {}
     assert {"result.quorum", "result.recomputed", "result.logged"} == found(bundle)
+
+
+def _service_style_opening(bundle):
+    """The opening as the rounds service logs it: the ballot's projects, and the rule-set hash
+    in the seed commitment of the same transaction, instead of a round hash."""
+    entries = bundle["log"]["entries"]
+    opening = next(e for e in entries if e["payload"].get("to") == "voting")
+    opening["payload"] = {
+        "from": opening["payload"]["from"],
+        "to": "voting",
+        "revision": 3,
+        "ballot": [
+            {
+                "code": p["id"],
+                "proposal": 100 + i,
+                "area": area["code"],
+                "cost_cents": p["cost_cents"],
+            }
+            for area in bundle["round"]["areas"]
+            for i, p in enumerate(area["projects"])
+        ],
+    }
+    entries[0]["payload"]["areas"] = [
+        {"code": a["code"], "name": a["name"], "budget_cents": a["budget_cents"]}
+        for a in bundle["round"]["areas"]
+    ]
+    seed = next(e for e in entries if e["kind"] == "seed.committed")
+    seed["payload"]["ruleset_hash"] = bundle["ruleset"]["hash"]
+    bundle["log"]["entries"] = rehash(entries)
+    bundle["log"]["head"] = bundle["log"]["entries"][-1]["hash"]
+
+
+def test_an_opening_logged_without_a_round_hash_is_checked_project_by_project(budget):
+    _service_style_opening(budget)
+    report = verify_bundle(budget)
+    assert report.ok, report.render()
+    assert "projects and costs as logged before and at the opening" in report.render()
+
+
+def test_a_cost_changed_after_an_opening_without_round_hash_is_caught(budget):
+    _service_style_opening(budget)
+    budget["round"]["areas"][1]["projects"][0]["cost_cents"] += 100
+    budget["round"]["areas"][0]["budget_cents"] += 100
+    report = verify_bundle(budget)
+    messages = [f.message for f in report.findings if f.check == "round.frame"]
+    assert len(messages) == 2
+    assert "WK026802/a1" in messages[1]
+
+
+def test_a_preferendum_opening_without_a_round_hash_is_reported(preferendum):
+    entries = preferendum["log"]["entries"]
+    opening = next(e for e in entries if e["payload"].get("to") == "voting")
+    del opening["payload"]["round_hash"]
+    preferendum["log"]["entries"] = rehash(entries)
+    preferendum["log"]["head"] = preferendum["log"]["entries"][-1]["hash"]
+    assert found(preferendum) == {"round.frame"}
