@@ -390,9 +390,10 @@ def ballot_record(
                 "grades": {o: (labels[g] if labels else g) for o, g in answer.grades}
             }
         elif answer.format == "scores":
-            answers[answer.question] = {"scores": dict(answer.scores)}
+            # The tally record reads scores as grades on a numeric scale (docs/bundle.md 4).
+            answers[answer.question] = {"grades": dict(answer.scores)}
         elif answer.format == "cumulative":
-            answers[answer.question] = {"scores": dict(answer.points)}
+            answers[answer.question] = {"grades": dict(answer.points)}
         elif answer.format == "ranking":
             answers[answer.question] = {"ranking": [list(tier) for tier in answer.ranking]}
         else:
@@ -587,6 +588,8 @@ async def _store(
             round_id=round_id,
         )
     payload: dict[str, Any] = {"receipt": receipt.hash, "channel": channel.value}
+    if ruleset.is_budget and area is not None:
+        payload["area"] = area.code
     if batch_id is not None:
         payload["batch"] = str(batch_id)
     await append_event(

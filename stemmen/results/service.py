@@ -102,17 +102,16 @@ async def round_definition(
             for area in areas
         ]
     else:
-        scale = _scale_json(ruleset)
         definition["areas"] = [{"code": area.code, "name": area.name} for area in areas]
         definition["questions"] = [
             {
                 "id": row.key,
-                "title": row.title,
+                "text": row.title,
                 "method": row.method,
                 "options": [
                     {"id": str(o["id"]), "label": str(o.get("label", o["id"]))} for o in row.options
                 ],
-                **({"scale": scale} if scale else {}),
+                **({"scale": row.settings["scale"]} if row.settings.get("scale") else {}),
             }
             for row in await question_rows(session, round_.id)
         ]
@@ -162,62 +161,54 @@ def area_records(
 
 
 def preferendum_record(
-    definition: Mapping[str, Any], ballots: Sequence[Ballot], tie_break: Sequence[str] = ()
+    definition: Mapping[str, Any],
+    ruleset: RuleSet,
+    ballots: Sequence[Ballot],
+    seed: str | None,
 ) -> dict[str, Any]:
-    """Every counted ballot's answers with its receipt and nonce, sorted by receipt.
+    """The cast-vote record of a preferendum, which is also the tally engine's record.
 
-    ``questions`` makes the same file a multi-question record ``stemmen tally`` reads as it is;
-    ``tie_break`` (the lottery with the revealed seed, once published) goes with each question.
+    Every counted ballot's answers with its receipt and nonce, sorted by receipt, beside the
+    questions with their methods, scale and quorum (``docs/bundle.md`` section 4), so that
+    ``stemmen tally`` reads the file as it is. The lottery tie-break appears only with the
+    seed, which is public once the result is.
     """
-    return {
-        "format": "stemmen-ballots/1",
-        "questions": [
-            _tally_question_spec(question, tie_break) for question in definition["questions"]
-        ],
-        "ballots": [
-            {
-                "receipt": ballot.receipt_hash,
-                "nonce": ballot.receipt_nonce,
-                "answers": ballot.content.get("answers", {}),
+    from stemmen.audit.bundle import preferendum_tally_record
+
+    bundle_view = {
+        "ruleset": {"document": ruleset.document()},
+        "round": definition,
+        "seed": {"value": seed or ""},
+        "cast_vote_record": {
+            "ballots": [
+                {"receipt": ballot.receipt_hash, "answers": ballot.content.get("answers", {})}
+                for ballot in ballots
+            ]
+        },
+    }
+    record = preferendum_tally_record(bundle_view)
+    if seed is None:
+        for question in record["questions"]:
+            question["tie_break"] = []
+    nonces = {ballot.receipt_hash: ballot.receipt_nonce for ballot in ballots}
+    for item in record["ballots"]:
+        item["nonce"] = nonces[item["receipt"]]
+    return {"format": "stemmen-ballots/1", **record}
+
+
+def question_record(record: Mapping[str, Any], question_id: str) -> dict[str, Any] | None:
+    """One question of a preferendum record as a single-question tally record."""
+    for question in record["questions"]:
+        if question["id"] == question_id:
+            return {
+                **question,
+                "ballots": [
+                    dict(ballot["answers"][question_id])
+                    for ballot in record["ballots"]
+                    if question_id in ballot["answers"]
+                ],
             }
-            for ballot in ballots
-        ],
-    }
-
-
-def _tally_question_spec(question: Mapping[str, Any], tie_break: Sequence[str]) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "id": question["id"],
-        "method": question["method"],
-        "options": [option["id"] for option in question["options"]],
-    }
-    if "scale" in question:
-        spec["scale"] = question["scale"]
-    if tie_break:
-        spec["tie_break"] = list(tie_break)
-    return spec
-
-
-def _tally_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
-    # The tally record reads scores as grades on a numeric scale.
-    if "scores" in answer:
-        return {"grades": dict(answer["scores"])}
-    return dict(answer)
-
-
-def question_record(
-    question: Mapping[str, Any], ballots: Sequence[Ballot], tie_break: Sequence[str] = ()
-) -> dict[str, Any]:
-    """One question's answers as the tally engine's JSON cast-vote record (``stemmen tally``)."""
-    return {
-        **_tally_question_spec(question, tie_break),
-        "question": question["id"],
-        "ballots": [
-            _tally_answer(ballot.content["answers"][question["id"]])
-            for ballot in ballots
-            if question["id"] in ballot.content.get("answers", {})
-        ],
-    }
+    return None
 
 
 # --------------------------------------------------------------------------- engines
@@ -236,15 +227,11 @@ def allocate_area(
     return exact_json(recompute_budget_area(pabulib_text, ruleset_document, seed))
 
 
-def tally_question(
-    question: Mapping[str, Any],
-    answers: Sequence[Mapping[str, Any]],
-    ruleset_document: Mapping[str, Any],
-    seed: str,
-) -> dict[str, Any]:
-    from stemmen.audit.verify import recompute_question
+def tally_preferendum(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The tally engine's preferendum result (every question, turnout and quorum), as JSON."""
+    from stemmen.audit.verify import recompute_preferendum
 
-    return exact_json(recompute_question(question, answers, ruleset_document, seed))
+    return exact_json(recompute_preferendum(record))
 
 
 def exact_json(value: Any) -> Any:
@@ -258,43 +245,6 @@ def exact_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [exact_json(item) for item in value]
     return value
-
-
-def _quorum(
-    ruleset: RuleSet,
-    turnout: int,
-    question: Mapping[str, Any],
-    answers: Sequence[Mapping[str, Any]],
-) -> dict[str, Any]:
-    assert ruleset.tally is not None
-    rules = ruleset.tally.quorum
-    graders: dict[str, int] = {str(option["id"]): 0 for option in question["options"]}
-    for answer in answers:
-        chosen: Any
-        if "grades" in answer:
-            chosen = [o for o, g in answer["grades"].items() if g is not None]
-        elif "scores" in answer:
-            chosen = [o for o, s in answer["scores"].items() if s is not None]
-        elif "ranking" in answer:
-            chosen = [o for tier in answer["ranking"] for o in tier]
-        else:
-            chosen = answer.get("approvals", [])
-        for option in chosen:
-            graders[option] = graders.get(option, 0) + 1
-    below = sorted(
-        o for o, n in graders.items() if rules.min_graders is not None and n < rules.min_graders
-    )
-    turnout_met = rules.min_turnout is None or turnout >= rules.min_turnout
-    return {
-        "min_turnout": rules.min_turnout,
-        "turnout": turnout,
-        "turnout_met": turnout_met,
-        "participation": len(answers),
-        "min_graders": rules.min_graders,
-        "graders": graders,
-        "options_below_min_graders": below,
-        "met": turnout_met and not below,
-    }
 
 
 async def compute_document(
@@ -318,21 +268,9 @@ async def compute_document(
                 }
             )
     else:
-        for question in definition["questions"]:
-            answers = [
-                ballot.content["answers"][question["id"]]
-                for ballot in ballots
-                if question["id"] in ballot.content.get("answers", {})
-            ]
-            quorum = _quorum(ruleset, len(ballots), question, answers)
-            valid = valid and bool(quorum["met"])
-            results.append(
-                {
-                    "question": question["id"],
-                    "tally": tally_question(question, answers, document_rules, round_.seed),
-                    "quorum": quorum,
-                }
-            )
+        outcome = tally_preferendum(preferendum_record(definition, ruleset, ballots, round_.seed))
+        valid = outcome.get("quorum_met") is not False
+        results.append({"preferendum": outcome})
     return {
         "round": round_.id,
         "instrument": round_.instrument,
@@ -564,17 +502,16 @@ async def cast_vote_record(
             "areas": [{"area": code, "pabulib": text} for code, text in records.items()],
         }, "application/json"
     # The seed is public only once the result is: before that the record carries no lottery.
-    lottery = (
-        [f"lottery:{round_.seed}"]
-        if round_.phase == Phase.PUBLISHED.value and "lottery" in ruleset.tie_break
-        else []
-    )
+    seed = round_.seed if round_.phase == Phase.PUBLISHED.value else None
+    record = preferendum_record(definition, ruleset, ballots, seed)
     if question is not None:
-        for item in definition["questions"]:
-            if item["id"] == question:
-                return question_record(item, ballots, lottery), "application/json"
-        raise NotFound(f"round {round_id} has no question {question}", code="question_not_found")
-    return preferendum_record(definition, ballots, lottery), "application/json"
+        single = question_record(record, question)
+        if single is None:
+            raise NotFound(
+                f"round {round_id} has no question {question}", code="question_not_found"
+            )
+        return single, "application/json"
+    return record, "application/json"
 
 
 # --------------------------------------------------------------------------- what-if
@@ -590,9 +527,7 @@ async def what_if(
     result = await ensure_result(session, round_)
     await session.commit()
     assert round_.seed is not None
-    stored = {
-        str(item.get("area", item.get("question"))): item for item in result.document["results"]
-    }
+    stored = {str(item.get("area")): item for item in result.document["results"]}
     definition = await round_definition(session, round_, ruleset)
     ballots = await counted_ballots(session, round_id)
     document = ruleset.document()
@@ -642,31 +577,32 @@ async def what_if(
                 details={"methods": sorted(METHODS)},
             )
         stored_rule = ruleset.tally.method if ruleset.tally else ""
-        if "tally" in document:
-            document["tally"] = {**document["tally"], **options}
-        for question in definition["questions"]:
-            answers = [
-                ballot.content["answers"][question["id"]]
-                for ballot in ballots
-                if question["id"] in ballot.content.get("answers", {})
-            ]
-            try:
-                ours = tally_question({**question, "method": rule}, answers, document, round_.seed)
-            except (TallyError, ValueError, TypeError) as error:
-                raise InvalidInput(
-                    f"{rule} cannot count these ballots: {error}", code="what_if_invalid"
-                ) from error
-            before = stored[question["id"]]["tally"]
+        record = preferendum_record(definition, ruleset, ballots, round_.seed)
+        for question_spec in record["questions"]:
+            question_spec["method"] = rule
+            question_spec.update(options)
+        try:
+            ours_all = tally_preferendum(record)
+        except (TallyError, ValueError, TypeError) as error:
+            raise InvalidInput(
+                f"{rule} cannot count these ballots: {error}", code="what_if_invalid"
+            ) from error
+        before_all = {
+            str(item["id"]): item
+            for item in result.document["results"][0]["preferendum"]["questions"]
+        }
+        for question in ours_all["questions"]:
+            ours, before = question["result"] or {}, before_all[str(question["id"])]["result"] or {}
             comparison.append(
                 {
                     "question": question["id"],
-                    "stored_method": question["method"],
-                    "ranking": ours["ranking"],
-                    "stored_ranking": before["ranking"],
-                    "winners": ours["winners"],
-                    "stored_winners": before["winners"],
-                    "ranking_changed": ours["ranking"] != before["ranking"],
-                    "winners_changed": ours["winners"] != before["winners"],
+                    "stored_method": before_all[str(question["id"])]["method"],
+                    "ranking": ours.get("ranking"),
+                    "stored_ranking": before.get("ranking"),
+                    "winners": ours.get("winners"),
+                    "stored_winners": before.get("winners"),
+                    "ranking_changed": ours.get("ranking") != before.get("ranking"),
+                    "winners_changed": ours.get("winners") != before.get("winners"),
                     "tally": ours,
                 }
             )

@@ -12,7 +12,12 @@ from click.testing import CliRunner
 
 from stemmen.cli import main
 from tests.integration.ballot_helpers import cast_ok, close, publish, result_of
-from tests.integration.round_helpers import BudgetRound, open_budget_round, open_preferendum_round
+from tests.integration.round_helpers import (
+    BudgetRound,
+    example_ruleset,
+    open_budget_round,
+    open_preferendum_round,
+)
 
 
 async def voted_budget_round(client: Any, auth: Any) -> BudgetRound:
@@ -253,10 +258,36 @@ async def test_what_if_shows_another_rule_without_touching_the_stored_result(
     assert resident.status_code == 403
 
 
+def small_preferendum() -> dict[str, Any]:
+    """The example preferendum with a quorum a test can reach: 3 voters, 2 graders per option."""
+    document = example_ruleset("preferendum")
+    document["tally"]["quorum"] = {"min_turnout": 3, "min_graders": 2}
+    return document
+
+
+async def test_a_preferendum_below_its_quorum_is_published_as_not_valid(
+    client: Any, auth: Any
+) -> None:
+    poll = await open_preferendum_round(client, auth)  # needs 500 voters and 50 per option
+    await cast_ok(
+        client,
+        auth,
+        poll.round_id,
+        "r1",
+        "GM0268",
+        {"questions": {"autoluw": {"grades": {"a": 4}}}},
+    )
+    await close(client, auth, poll.round_id)
+    await publish(client, auth, poll.round_id)
+    result = await result_of(client, poll.round_id)
+    assert result["valid"] is False
+    assert result["results"][0]["preferendum"]["quorum_met"] is False
+
+
 async def test_a_preferendum_is_tallied_per_question_with_quorum_and_equals_stemmen_tally(
     client: Any, auth: Any, tmp_path: Path
 ) -> None:
-    poll = await open_preferendum_round(client, auth)
+    poll = await open_preferendum_round(client, auth, document=small_preferendum())
     answers = [
         {
             "autoluw": {"grades": {"a": 0, "b": 3, "c": 4}},
@@ -274,36 +305,43 @@ async def test_a_preferendum_is_tallied_per_question_with_quorum_and_equals_stem
     await close(client, auth, poll.round_id)
     await publish(client, auth, poll.round_id)
     result = await result_of(client, poll.round_id)
-    assert result["valid"] is False  # the example preferendum needs 500 voters
-    by_question = {item["question"]: item for item in result["results"]}
-    assert by_question["autoluw"]["quorum"]["turnout"] == 4
-    assert by_question["autoluw"]["quorum"]["participation"] == 3
-    assert by_question["autoluw"]["quorum"]["turnout_met"] is False
-    assert by_question["groen"]["tally"]["winners"] == ["park"]
-    for question in ("autoluw", "groen"):
+    assert result["valid"] is True
+    [only] = result["results"]
+    outcome = only["preferendum"]
+    assert outcome["turnout"] == 4
+    assert outcome["quorum_met"] is True
+    by_question = {item["id"]: item for item in outcome["questions"]}
+    assert by_question["autoluw"]["participation"] == 3
+    assert by_question["groen"]["result"]["winners"] == ["park"]
+    assert sorted(by_question["groen"]["excluded_options"]) == ["kade", "markt", "plein"]
+    # One question on its own (no option falls under min_graders there, so no quorum applies).
+    for question in ("autoluw",):
         record = (
             await client.get(f"/api/rounds/{poll.round_id}/cast-vote-record?question={question}")
         ).json()
+        assert record["tie_break"] == [f"lottery:{result['seed']}"]
         path = tmp_path / f"{question}.json"
         path.write_text(json.dumps(record), encoding="utf-8")
         args = ["tally", str(path), "--method", "majority-judgment", "--format", "json"]
         ours = run_cli(*args, "--tie-break", f"lottery:{result['seed']}")
-        assert ours["ranking"] == by_question[question]["tally"]["ranking"]
-        assert ours["scores"] == by_question[question]["tally"]["scores"]
+        assert ours["ranking"] == by_question[question]["result"]["ranking"]
+        assert ours["scores"] == by_question[question]["result"]["scores"]
     whole = (await client.get(f"/api/rounds/{poll.round_id}/cast-vote-record")).json()
-    assert [ballot["receipt"] for ballot in whole["ballots"]] == sorted(
-        ballot["receipt"] for ballot in whole["ballots"]
-    )
+    receipts = [ballot["receipt"] for ballot in whole["ballots"]]
+    assert receipts == sorted(receipts)
+    assert all(len(ballot["nonce"]) == 64 for ballot in whole["ballots"])
     path = tmp_path / "preferendum.json"
     path.write_text(json.dumps(whole), encoding="utf-8")
-    outcome = run_cli("tally", str(path), "--format", "json")
-    tallied = {item["id"]: item["result"] for item in outcome["questions"]}
-    for question in ("autoluw", "groen"):
-        assert tallied[question]["ranking"] == by_question[question]["tally"]["ranking"]
+    tallied = run_cli("tally", str(path), "--format", "json")
+    assert tallied["quorum_met"] is True
+    assert tallied["turnout"] == 4
+    for item in tallied["questions"]:
+        assert item["result"]["ranking"] == by_question[item["id"]]["result"]["ranking"]
+        assert item["result"]["scores"] == by_question[item["id"]]["result"]["scores"]
 
 
 async def test_what_if_for_a_preferendum_compares_another_method(client: Any, auth: Any) -> None:
-    poll = await open_preferendum_round(client, auth)
+    poll = await open_preferendum_round(client, auth, document=small_preferendum())
     for index, grades in enumerate(
         [{"a": 0, "b": 3, "c": 4}, {"a": 4, "b": 3, "c": 0}, {"a": 2, "b": 3, "c": 1}]
     ):
