@@ -24,7 +24,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "budget": ("stemmen.budget.cli:budget", "Allocate a participatory budget from a pabulib file."),
     "tally": ("stemmen.tally.cli:tally", "Tally a preferendum or poll from a cast-vote record."),
     "verify": ("stemmen.audit.cli:verify", "Verify a published round bundle or one receipt in it."),
-    "rounds": ("stemmen.rounds.cli:rounds", "List the rounds in the database (id, title, instrument, phase)."),
+    "rounds": (
+        "stemmen.rounds.cli:rounds",
+        "List the rounds in the database (id, title, instrument, phase).",
+    ),
 }
 
 
