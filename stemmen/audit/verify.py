@@ -272,6 +272,7 @@ class _Verifier:
     def check_round(self) -> str:
         computed = round_frame_hash(self.bundle["round"])
         opening = self._opening()
+        before = len(self.findings)
         how = f"frame {computed[:12]}... as opened"
         if opening is None:
             self.fail("round.frame", "log", "no opening event to compare the round with")
@@ -305,6 +306,8 @@ class _Verifier:
                 f"{question['id']} ({question['method']}, {len(question['options'])} options)"
                 for question in round_definition["questions"]
             ]
+        if len(self.findings) > before:
+            how = f"frame {computed[:12]}... NOT shown to be the one opened"
         return f"{how}: " + "; ".join(parts)
 
     def _compare_logged_ballot(self, opening: LogEntry) -> None:
