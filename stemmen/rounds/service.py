@@ -784,7 +784,13 @@ def _question_settings(
             f"'{ruleset.ballot_format}' voor",
             details={"rule": "ballot.format"},
         )
-    if chosen_method in TALLY_FORMATS and chosen_format not in TALLY_FORMATS[chosen_method]:
+    # A method outside the frame is refused by the bounds check, citing the rule; the rule
+    # set's own validation already made sure every allowed method reads its ballot format.
+    if (
+        chosen_method in ruleset.allowed_methods
+        and chosen_method in TALLY_FORMATS
+        and chosen_format not in TALLY_FORMATS[chosen_method]
+    ):
         raise InvalidInput(
             f"question {key}: the method {chosen_method} cannot count {chosen_format} ballots; it reads "
             f"{', '.join(TALLY_FORMATS[chosen_method])}",
