@@ -154,6 +154,9 @@ class Profile:
     _merged_cache: dict[object, tuple[Ballot, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False, hash=False
     )
+    _raw_counts: list[Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int]] = field(
+        default_factory=list, init=False, compare=False, repr=False, hash=False
+    )
 
     @property
     def voter_count(self) -> int:
@@ -208,6 +211,20 @@ class Profile:
         )
         self._merged_cache[cache_key] = ballots
         return ballots
+
+    def ballot_weights(self) -> Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int]:
+        """Voters per distinct (projects, points) as written, in no meaningful order.
+
+        For sums that do not depend on order (support, reach), this skips the canonical sort
+        that ``merged`` does.
+        """
+        if self.ballot_counts is not None:
+            return self.ballot_counts
+        if not self._raw_counts:
+            self._raw_counts.append(
+                Counter(zip(map(_PROJECTS, self.voters), map(_POINTS, self.voters), strict=True))
+            )
+        return self._raw_counts[0]
 
     def channels(self) -> tuple[str, ...]:
         """The distinct ballot channels (``voting_method``) present, sorted."""
@@ -304,7 +321,7 @@ def _jsonable(value: object) -> object:
 def voters_with_funded_project(profile: Profile, funded_indices: frozenset[int] | set[int]) -> int:
     """How many voters listed at least one funded project."""
     count = 0
-    for ballot in profile.merged():
-        if any(index in funded_indices for index in ballot.projects):
-            count += int(ballot.weight)
+    for (projects, _), weight in profile.ballot_weights().items():
+        if not funded_indices.isdisjoint(projects):
+            count += weight
     return count

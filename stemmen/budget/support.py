@@ -45,16 +45,14 @@ def _integer_counts(
 ) -> list[int]:
     totals = [0] * project_count
     vote_type = profile.vote_type
-    for ballot in profile.merged():
-        weight = ballot.weight.numerator  # no channel weights: every weight is a whole count
+    # Sums of integers: the order of the ballots does not matter, so skip the canonical sort.
+    for (projects, points), weight in profile.ballot_weights().items():
         if measure == "voters":
-            for index in ballot.projects:
+            for index in projects:
                 totals[index] += weight
         else:
             for index, value in zip(
-                ballot.projects,
-                _ballot_points(vote_type, ballot.projects, ballot.points),
-                strict=True,
+                projects, _ballot_points(vote_type, projects, points), strict=True
             ):
                 totals[index] += weight * value
     return totals

@@ -17,8 +17,11 @@ Projects nobody supports add no welfare and are never funded, unless a minimum s
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Mapping, Sequence
+import os
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -99,6 +102,31 @@ def _spend_groups(
     return rows
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _solver_output_to_stderr() -> Iterator[None]:
+    """Send what the solver prints from C to standard error.
+
+    HiGHS writes some diagnostics (``transformNewIntegerFeasibleSolution``) straight to file
+    descriptor 1 whatever its options say, which would corrupt JSON on standard output.
+    """
+    with _OUTPUT_LOCK:
+        try:
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError):
+            yield
+            return
+        try:
+            os.dup2(2, 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _solve(
     problem: _Problem,
     objective: Sequence[float],
@@ -142,13 +170,14 @@ def _solve(
     options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
     if time_limit is not None:
         options["time_limit"] = time_limit
-    result = milp(
-        c=-np.asarray(objective, dtype=float),
-        integrality=np.ones(count),
-        bounds=Bounds(lower, upper),
-        constraints=LinearConstraint(np.vstack(matrix_rows), np.array(low), np.array(high)),
-        options=options,
-    )
+    with _solver_output_to_stderr():
+        result = milp(
+            c=-np.asarray(objective, dtype=float),
+            integrality=np.ones(count),
+            bounds=Bounds(lower, upper),
+            constraints=LinearConstraint(np.vstack(matrix_rows), np.array(low), np.array(high)),
+            options=options,
+        )
     if result.x is None:
         return None, result
     return [index for index in range(count) if result.x[index] > 0.5], result
@@ -237,7 +266,6 @@ def max_welfare(
     rule: str = "max-welfare",
 ) -> Allocation:
     """The set of projects of greatest total welfare within the budget and the constraints."""
-    started = time.perf_counter()
     order_rule = TieBreak.parse(tie_break)
     values = project_welfare(instance, profile, satisfaction, channel_weights)
     welfare, scale = _integer_welfare(values)
@@ -299,6 +327,7 @@ def max_welfare(
         raise WelfareError(f"no set of projects meets the constraints ({message})")
     status = {
         "status": int(getattr(result, "status", 0)),
+        "solver_gap": float(getattr(result, "mip_gap", 0.0) or 0.0),
         "message": str(getattr(result, "message", "")),
     }
     if _violations(problem, chosen):
@@ -391,7 +420,6 @@ def max_welfare(
             ),
             "unique_optimum": unique,
             "solves": solves,
-            "seconds": round(time.perf_counter() - started, 4),
         },
     )
 

@@ -165,3 +165,31 @@ def test_real_file_as_recorded_through_the_cli() -> None:
     assert data["as_recorded"]["matches"] is True
     # Greedy-no-skip: the fifth project (14460) does not fit in the 5463 left, so it stops.
     assert data["selected"] == ["2022/DAB/0001", "2022/DAB/0009", "2022/DAB/0002", "2022/DAB/0004"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
+def test_solver_chatter_never_reaches_the_json_on_stdout() -> None:
+    # HiGHS prints diagnostics from C on Budapest 2024; standard output must stay pure JSON.
+    path = PABULIB_DIR / "Hungary_Budapest_2024.pb"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stemmen",
+            "budget",
+            "allocate",
+            str(path),
+            "--rule",
+            "max-welfare",
+            "--quiet",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(result.stdout)
+    assert data["solver"]["gap"] == 0
+    assert data["total_cost_minor"] <= 1_000_000_000
