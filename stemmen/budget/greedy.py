@@ -11,9 +11,10 @@ per cost and for weighted support.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from stemmen.budget.model import (
     Allocation,
@@ -60,7 +61,7 @@ class LeftoverPolicy:
                 f"unknown leftover policy {text!r}: use skip, stop, partial or reserve:SHARE"
             )
         if kind == "reserve":
-            share = _parse_share(argument or "0.8")
+            share = parse_share(argument or "0.8")
             return cls(kind, share)
         if argument:
             raise GreedyOptionError(f"leftover policy {kind!r} takes no argument")
@@ -70,7 +71,7 @@ class LeftoverPolicy:
         return f"reserve:{self.share}" if self.kind == "reserve" else self.kind
 
 
-def _parse_share(text: str) -> Fraction:
+def parse_share(text: str) -> Fraction:
     text = text.strip()
     try:
         share = Fraction(text[:-1]) / 100 if text.endswith("%") else Fraction(text)
@@ -81,7 +82,7 @@ def _parse_share(text: str) -> Fraction:
     return share
 
 
-def _threshold_value(
+def threshold_value(
     threshold: Support | str | None, threshold_share: Fraction | str | None, voter_count: int
 ) -> Fraction | None:
     values: list[Fraction] = []
@@ -89,7 +90,7 @@ def _threshold_value(
         values.append(Fraction(threshold))
     if threshold_share is not None:
         share = (
-            _parse_share(threshold_share)
+            parse_share(threshold_share)
             if isinstance(threshold_share, str)
             else Fraction(threshold_share)
         )
@@ -154,13 +155,13 @@ def greedy(
         if support_values is not None
         else project_support(instance, profile, measure, channel_weights)
     )
-    minimum = _threshold_value(threshold, threshold_share, profile.voter_count)
+    minimum = threshold_value(threshold, threshold_share, profile.voter_count)
     categories = [project.categories for project in instance.projects]
     neighbourhoods = project_neighbourhoods(instance, neighbourhood_attribute)
     category_limit = _caps_by_group(instance, category_caps, categories)
     neighbourhood_limit = _caps_by_group(instance, neighbourhood_caps, neighbourhoods)
     projects = instance.projects
-    money = _money_formatter(instance)
+    money = money_formatter(instance)
 
     tie_key = order_rule.key_function(instance, values)
 
@@ -353,7 +354,8 @@ def _support_text(value: Support, measure: str) -> str:
     return f"{_number(value)} {word}"
 
 
-def _money_formatter(instance: Instance):  # type: ignore[no-untyped-def]
+def money_formatter(instance: Instance) -> Callable[[int | Fraction], str]:
+    """Minor units as currency text for explanations: ``money(150050) == "1500.50 PLN"``."""
     currency = instance.meta.get("currency", "").strip()
 
     def money(minor: int | Fraction) -> str:
@@ -366,18 +368,18 @@ def _money_formatter(instance: Instance):  # type: ignore[no-untyped-def]
     return money
 
 
-def greedy_no_skip(instance: Instance, profile: Profile, **options: object) -> Allocation:
+def greedy_no_skip(instance: Instance, profile: Profile, **options: Any) -> Allocation:
     """Greedy that stops at the first project that does not fit."""
-    return greedy(instance, profile, rule="greedy-no-skip", leftover="stop", **options)  # type: ignore[arg-type]
+    return greedy(instance, profile, rule="greedy-no-skip", leftover="stop", **options)
 
 
-def greedy_per_cost(instance: Instance, profile: Profile, **options: object) -> Allocation:
+def greedy_per_cost(instance: Instance, profile: Profile, **options: Any) -> Allocation:
     """Greedy by support per unit of cost (bang per buck)."""
-    return greedy(instance, profile, rule="greedy-per-cost", per_cost=True, **options)  # type: ignore[arg-type]
+    return greedy(instance, profile, rule="greedy-per-cost", per_cost=True, **options)
 
 
-def greedy_threshold(instance: Instance, profile: Profile, **options: object) -> Allocation:
+def greedy_threshold(instance: Instance, profile: Profile, **options: Any) -> Allocation:
     """Greedy among the projects that reach a minimum support."""
     if options.get("threshold") is None and options.get("threshold_share") is None:
         raise GreedyOptionError("greedy-threshold needs threshold or threshold_share")
-    return greedy(instance, profile, rule="greedy-threshold", **options)  # type: ignore[arg-type]
+    return greedy(instance, profile, rule="greedy-threshold", **options)

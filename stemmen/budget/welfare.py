@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from stemmen.budget.greedy import _money_formatter, project_neighbourhoods
+from stemmen.budget.greedy import money_formatter, project_neighbourhoods, threshold_value
 from stemmen.budget.model import (
     Allocation,
     Instance,
@@ -262,6 +262,8 @@ def max_welfare(
     exclusive: Sequence[Sequence[str]] = (),
     channel_weights: Mapping[str, Fraction] | None = None,
     tie_break: TieBreak | str | None = None,
+    threshold: Support | str | None = None,
+    threshold_share: Fraction | str | None = None,
     time_limit: float | None = None,
     rule: str = "max-welfare",
 ) -> Allocation:
@@ -293,6 +295,14 @@ def max_welfare(
         if has_minimum
         else {index for index, value in enumerate(welfare) if value == 0 and index not in fixed_one}
     )
+    minimum_support = threshold_value(threshold, threshold_share, profile.voter_count)
+    below_threshold: set[int] = set()
+    if minimum_support is not None:
+        counted = project_support(instance, profile, "auto", channel_weights)
+        below_threshold = {
+            index for index, value in enumerate(counted) if value < minimum_support
+        } - fixed_one
+        fixed_zero |= below_threshold
     problem = _Problem(
         costs=[project.cost for project in projects],
         welfare=welfare,
@@ -355,7 +365,8 @@ def max_welfare(
     if not unique:
         chosen_set = _lexicographic_optimum(problem, best, rank, chosen_set, solve, exact)
     funded = sorted(chosen_set, key=rank.__getitem__)
-    money = _money_formatter(instance)
+    money = money_formatter(instance)
+    threshold_text = "" if minimum_support is None else _text(minimum_support)
     total = sum(problem.costs[index] for index in funded)
     outcomes = []
     for index, project in enumerate(projects):
@@ -365,6 +376,8 @@ def max_welfare(
                 f"funded: part of the set of greatest total welfare ({_text(best / scale)}); "
                 f"it adds {_text(value)}"
             )
+        elif index in below_threshold:
+            reason = f"not funded: its support is below the minimum of {threshold_text}"
         elif index in fixed_zero:
             reason = "not funded: nobody supports it, so it adds no welfare"
         else:
@@ -383,6 +396,8 @@ def max_welfare(
             )
         )
     options: dict[str, object] = {"satisfaction": satisfaction}
+    if minimum_support is not None:
+        options["threshold"] = minimum_support
     for name, value_option in (
         ("category_min", category_min),
         ("category_max", category_max),

@@ -176,3 +176,13 @@ def test_max_welfare_equals_brute_force(election) -> None:
             assert allocation.solver["welfare"] == welfare
             assert set(allocation.selected) == chosen
             assert allocation.total_cost <= instance.budget
+
+
+def test_threshold_excludes_projects_below_the_minimum(election) -> None:
+    instance, profile = election
+    # With at least 2 supporters required only p1, p2 and p3 may be funded: p1 alone gives 3
+    # (neither p2 nor p3 fits beside it), p2 + p3 give 4.
+    allocation = max_welfare(instance, profile, threshold=2)
+    assert set(allocation.selected) == {"p2", "p3"}
+    assert "below the minimum of 2" in allocation.outcome("p4").reason
+    assert allocation.options["threshold"] == 2
