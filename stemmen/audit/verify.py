@@ -554,6 +554,77 @@ class _Verifier:
             self._add_ballot(where, str(ballot["receipt"]), str(ballot["nonce"]), None, content)
         return f"{len(receipts)} ballots over {len(questions)} questions, every receipt recomputed"
 
+    def check_ballot_rules(self) -> str:
+        """Every counted ballot respects the rule set's ballot section (an independent check,
+        not the service's validator): counts, blanks, points, and the budget where it binds."""
+        rules = self.bundle["ruleset"]["document"]["ballot"]
+        low = int(rules.get("min_selections", 1))
+        high = rules.get("max_selections")
+        allow_blank = bool(rules.get("allow_abstain", False))
+        within_budget = bool(rules.get("within_budget", rules["format"] == "knapsack"))
+        max_points, per_option = rules.get("max_points"), rules.get("max_points_per_option")
+
+        def count_problem(chosen: int) -> str | None:
+            if chosen == 0:
+                return None if allow_blank else "a blank vote, which the rule set does not allow"
+            if chosen < low:
+                return f"chooses {chosen}, fewer than the minimum {low}"
+            if high is not None and chosen > int(high):
+                return f"chooses {chosen}, more than the maximum {high}"
+            return None
+
+        before = len(self.findings)
+        areas = {str(a["code"]): a for a in self.bundle["round"].get("areas", [])}
+        questions = [str(q["id"]) for q in self.bundle["round"].get("questions", [])]
+        for receipt, (area, content) in sorted(self.state.ballots.items()):
+            where = f"ballot {receipt[:12]}..."
+            problems: list[str] = []
+            if content["kind"] == "budget":
+                points = content.get("points")
+                chosen_ids = (
+                    [p for p, n in zip(content["vote"], points, strict=False) if n > 0]
+                    if points is not None and rules["format"] == "cumulative"
+                    else list(content["vote"])
+                )
+                problem = count_problem(len(chosen_ids))
+                if problem:
+                    problems.append(problem)
+                if points is not None and rules["format"] == "cumulative":
+                    if max_points is not None and sum(points) > int(max_points):
+                        problems.append(f"spends {sum(points)} points, more than {max_points}")
+                    if per_option is not None and any(n > int(per_option) for n in points):
+                        problems.append(f"gives one project more than {per_option} points")
+                project_costs = {
+                    str(p["id"]): int(p["cost_cents"])
+                    for p in areas.get(str(area), {}).get("projects", [])
+                }
+                budget = areas.get(str(area), {}).get("budget_cents")
+                cost = sum(project_costs.get(p, 0) for p in chosen_ids)
+                if within_budget and budget is not None and cost > int(budget):
+                    problems.append(
+                        f"costs EUR {Fraction(cost, 100)}, over the EUR "
+                        f"{Fraction(int(budget), 100)} budget of {area}"
+                    )
+            else:
+                answers = content["answers"]
+                for qid in questions:
+                    answer = answers.get(qid)
+                    if answer is None:
+                        if not allow_blank and rules.get("max_questions") is None:
+                            problems.append(f"leaves question {qid} blank, which is not allowed")
+                        continue
+                    problem = count_problem(_chosen_in_answer(answer))
+                    if problem:
+                        problems.append(f"question {qid}: {problem}")
+            for problem in problems:
+                self.fail("ballots.rules", where, problem)
+        found = len(self.findings) - before
+        return (
+            f"{len(self.state.ballots)} ballots within the rule set's {rules['format']} rules"
+            if not found
+            else f"{found} ballots break the rule set's {rules['format']} rules"
+        )
+
     def check_merkle(self) -> str:
         listed = [str(receipt) for receipt in self.bundle["receipts"]]
         if listed != sorted(listed):
@@ -810,6 +881,16 @@ class _Verifier:
         )
 
 
+def _chosen_in_answer(answer: Mapping[str, Any]) -> int:
+    """What counts as chosen in a preferendum answer: ticked, ranked, graded or scored."""
+    if "approvals" in answer:
+        return len(answer["approvals"])
+    if "ranking" in answer:
+        return sum(len(tier) if isinstance(tier, list) else 1 for tier in answer["ranking"])
+    graded = answer.get("grades", answer.get("scores", {}))
+    return sum(1 for value in graded.values() if value is not None)
+
+
 def _outcomes(allocation: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     return [
         (item.get("id"), item.get("funded"), str(item.get("support")))
@@ -957,6 +1038,7 @@ def verify_bundle(
     verifier.run("phases", verifier.check_phases)
     verifier.run("seed", verifier.check_seed)
     verifier.run("cast-vote record", verifier.check_cast_vote_record)
+    verifier.run("ballot rules", verifier.check_ballot_rules)
     verifier.run("ballot tree", verifier.check_merkle)
     verifier.run("counts", verifier.check_counts)
     verifier.run("result", verifier.check_results)

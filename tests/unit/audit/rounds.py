@@ -56,6 +56,7 @@ PREFERENDUM_RULESET: dict[str, Any] = {
     "phases": ["voting"],
     "ballot": {
         "format": "grades",
+        "allow_abstain": True,
         "revote": "last_counts",
         "channels": ["online"],
         "scale": {

@@ -531,3 +531,42 @@ def test_a_preferendum_opening_without_a_round_hash_is_reported(preferendum):
     preferendum["log"]["entries"] = rehash(entries)
     preferendum["log"]["head"] = preferendum["log"]["entries"][-1]["hash"]
     assert found(preferendum) == {"round.frame"}
+
+
+def _repin(bundle, change_ballot_rules):
+    """The same round under a rule set with other ballot rules, logged consistently."""
+    from stemmen.audit.bundle import round_frame_hash
+
+    change_ballot_rules(bundle["ruleset"]["document"]["ballot"])
+    new_hash = canonical_hash(bundle["ruleset"]["document"])
+    bundle["ruleset"]["hash"] = new_hash
+    bundle["round"]["ruleset_hash"] = new_hash
+    for entry in bundle["log"]["entries"]:
+        if "ruleset_hash" in entry["payload"]:
+            entry["payload"]["ruleset_hash"] = new_hash
+        if "round_hash" in entry["payload"]:
+            entry["payload"]["round_hash"] = round_frame_hash(bundle["round"])
+    bundle["log"]["entries"] = rehash(bundle["log"]["entries"])
+    bundle["log"]["head"] = bundle["log"]["entries"][-1]["hash"]
+
+
+def test_ballots_with_too_many_choices_for_the_rule_set_are_caught(budget):
+    _repin(budget, lambda rules: rules.update(max_selections=2))
+    report = verify_bundle(budget)
+    assert {f.check for f in report.findings} == {"ballots.rules"}
+    assert any("more than the maximum 2" in f.message for f in report.findings)
+    assert "ballots break the rule set's approval rules" in report.render()
+
+
+def test_ballots_over_the_budget_of_a_knapsack_ballot_are_caught(budget):
+    _repin(budget, lambda rules: rules.update(format="knapsack"))
+    report = verify_bundle(budget)
+    assert {f.check for f in report.findings} == {"ballots.rules"}
+    assert any("over the EUR 10000 budget of WK026801" in f.message for f in report.findings)
+
+
+def test_blank_questions_are_caught_where_the_rule_set_forbids_them(preferendum):
+    _repin(preferendum, lambda rules: rules.update(allow_abstain=False))
+    report = verify_bundle(preferendum)
+    assert {f.check for f in report.findings} == {"ballots.rules"}
+    assert any("blank, which is not allowed" in f.message for f in report.findings)
