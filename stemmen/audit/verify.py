@@ -715,6 +715,23 @@ class _Verifier:
                 f"{closed[0].payload.get('ballots')} ballots logged at the close, "
                 f"{len(published)} published",
             )
+        if len(closed) == 1:
+            # Optional breakdowns the close may log; each must agree with the log itself.
+            by_channel = {
+                channel: sum(
+                    1 for r in counted if accepted[r].payload.get("channel", "online") == channel
+                )
+                for channel in ("online", "paper")
+            }
+            expected = {**by_channel, "superseded": len(superseded)}
+            for key, value in expected.items():
+                logged = closed[0].payload.get(key)
+                if logged is not None and logged != value:
+                    self.fail(
+                        "counts.closed",
+                        f"log seq {closed[0].seq}",
+                        f"{logged} {key} logged at the close, the log's ballots give {value}",
+                    )
         return (
             f"{len(accepted)} accepted - {len(superseded)} superseded"
             + (f" - {unconfirmed} in unconfirmed paper batches" if unconfirmed else "")

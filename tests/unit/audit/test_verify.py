@@ -570,3 +570,15 @@ def test_blank_questions_are_caught_where_the_rule_set_forbids_them(preferendum)
     report = verify_bundle(preferendum)
     assert {f.check for f in report.findings} == {"ballots.rules"}
     assert any("blank, which is not allowed" in f.message for f in report.findings)
+
+
+def test_breakdowns_logged_at_the_close_must_agree_with_the_log(budget):
+    index = entry_index(budget, "round.closed")
+    budget["log"]["entries"][index]["payload"].update(online=54, paper=6, superseded=5)
+    budget["log"]["entries"] = rehash(budget["log"]["entries"])
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == set()
+    budget["log"]["entries"][index]["payload"]["superseded"] = 4
+    budget["log"]["entries"] = rehash(budget["log"]["entries"])
+    budget["log"]["head"] = budget["log"]["entries"][-1]["hash"]
+    assert found(budget) == {"counts.closed"}
