@@ -4,6 +4,7 @@ official confirms the batch, and kept apart from online votes where the rule set
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -250,6 +251,7 @@ async def audit_events(settings: Any, round_id: str) -> list[tuple[str, Any]]:
                 text("SELECT kind, payload FROM audit_events WHERE chain = :r ORDER BY seq"),
                 {"r": round_id},
             )
-            return [(str(kind), payload) for kind, payload in rows]
+            # SQLite hands JSON back as text, PostgreSQL as objects.
+            return [(str(kind), json.loads(p) if isinstance(p, str) else p) for kind, p in rows]
     finally:
         await engine.dispose()
