@@ -14,6 +14,7 @@ from typing import Any
 
 from stemmen.budget.model import Allocation, Instance, Profile
 from stemmen.budget.registry import allocate
+from stemmen.budget.support import equal_channel_weights
 from stemmen.budget.tiebreak import TieBreak
 
 # META leftover_budget texts whose meaning is the usual greedy: fund the next that fits.
@@ -224,11 +225,36 @@ def recorded_plan(instance: Instance) -> RecordedPlan:
     return plan(instance, recorded)
 
 
+# Amsterdam's Buurtbudget files say, in META comment, that paper and internet ballots were
+# weighted to count for half each.
+_EQUAL_CHANNELS = "accounted for 50% of the outcome"
+
+
+def _with_channel_weights(plan: RecordedPlan, instance: Instance, profile: Profile) -> RecordedPlan:
+    if _EQUAL_CHANNELS not in instance.meta.get("comment", "") or plan.rule == "mes":
+        return plan
+    channels = [channel for channel in profile.channels() if channel]
+    if len(channels) > 1 and len(channels) == len(profile.channels()):
+        return RecordedPlan(
+            plan.recorded_rule,
+            plan.rule,
+            {**plan.options, "channel_weights": equal_channel_weights(profile)},
+            plan.note + "; each ballot channel counts for an equal share (META comment)",
+        )
+    return RecordedPlan(
+        plan.recorded_rule,
+        plan.rule,
+        plan.options,
+        plan.note + "; the file says ballot channels were weighted equally but records no "
+        "channel per vote, so every ballot counts once",
+    )
+
+
 def as_recorded(
     instance: Instance, profile: Profile, *, tie_break: TieBreak | str | None = None
 ) -> RecordedResult:
     """Apply the recorded rule and set its outcome beside the recorded ``selected`` column."""
-    plan = recorded_plan(instance)
+    plan = _with_channel_weights(recorded_plan(instance), instance, profile)
     allocation = allocate(
         instance, profile, plan.rule, tie_break=TieBreak.parse(tie_break), **plan.options
     )

@@ -131,3 +131,38 @@ def test_unknown_and_undefined_rules_are_refused() -> None:
 def test_recorded_selection_reads_the_selected_column() -> None:
     instance, _ = parse_pabulib(_file("greedy"))
     assert recorded_selection(instance) == ("a", "c")
+
+
+CHANNELS = """META
+key;value
+budget;10
+vote_type;approval
+rule;greedy
+comment;#3: All internet votes and all paper votes were weighted such that both groups accounted for 50% of the outcome.
+PROJECTS
+project_id;cost
+a;10
+b;10
+VOTES
+voter_id;vote;voting_method
+1;a;paper
+2;b;internet
+3;b;internet
+"""
+
+
+def test_equal_channel_weights_from_the_meta_comment() -> None:
+    # Unweighted b wins 2 to 1; with each channel counting half, a (3/2) ties b (3/2) and
+    # wins by id.
+    instance, profile = parse_pabulib(CHANNELS)
+    result = as_recorded(instance, profile)
+    assert result.allocation.selected == ("a",)
+    assert "equal share" in result.plan.note
+
+
+def test_channel_weighting_without_channels_is_noted() -> None:
+    text = CHANNELS.replace(";voting_method", "").replace(";paper", "").replace(";internet", "")
+    instance, profile = parse_pabulib(text)
+    result = as_recorded(instance, profile)
+    assert result.allocation.selected == ("b",)
+    assert "records no channel per vote" in result.plan.note
