@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +20,17 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import (
-    Components,
-    OpenAPI,
-    OpenAPIHeader,
-    OpenAPIMediaType,
-    OpenAPIResponse,
-    OpenAPIType,
-    Reference,
-    Schema,
-    SecurityScheme,
-)
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen import __version__
@@ -124,7 +116,41 @@ def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -
             headers={"Retry-After": "2"},
             media_type=MediaType.JSON,
         )
+    if _is_unstorable_value(error):
+        logger.warning("value the database refuses", extra={"path": request.url.path})
+        return _error(
+            422,
+            "unstorable_value",
+            "a value in the request cannot be stored: a number out of range or text with a "
+            "character the database refuses (such as NUL)",
+        )
     return internal_error_handler(request, error)
+
+
+def _is_unstorable_value(error: DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception: numeric value out of range, NUL or bad encoding in
+    text), or the driver refusing a parameter before it is sent (asyncpg's DataError): the
+    client's input, not a fault of the service."""
+    if isinstance(error, DataError):
+        return True
+    original = error.orig
+    if str(getattr(original, "sqlstate", "") or "").startswith("22"):
+        return True
+    from asyncpg.exceptions import DataError as DriverRefusedValue
+
+    return isinstance(getattr(original, "__cause__", None), DriverRefusedValue)
+
+
+def input_too_deep_handler(request: Request[Any, Any, Any], _: RecursionError) -> Response[Any]:
+    # Deeply nested JSON exhausts the decoder's recursion limit before any handler runs.
+    logger.warning("request nested too deeply", extra={"path": request.url.path})
+    return _error(400, "too_deeply_nested", "the request body is nested too deeply to read")
+
+
+def number_too_large_handler(request: Request[Any, Any, Any], _: OverflowError) -> Response[Any]:
+    # SQLite's driver refuses integers beyond 64 bits with OverflowError before any SQL runs.
+    logger.warning("number out of range", extra={"path": request.url.path})
+    return _error(422, "number_out_of_range", "a number in the request is too large to store")
 
 
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -151,45 +177,31 @@ _DOCUMENTED_ERRORS = {
 }
 
 
-def document_error_responses(openapi: OpenAPI) -> None:
-    """Every operation can answer with these statuses, all with one body shape (code, message,
-    details, optional message_nl), so the published schema says so: clients and schemathesis
-    can rely on it instead of Litestar's default 400 shape, which this service never sends."""
-    schemas = openapi.components.schemas if openapi.components else None
-    if schemas is None or openapi.paths is None:
-        return
-    schemas["Error"] = Schema(
-        type=OpenAPIType.OBJECT,
-        required=["code", "message", "details"],
-        properties={
-            "code": Schema(type=OpenAPIType.STRING, description="Stable, for programs"),
-            "message": Schema(type=OpenAPIType.STRING, description="For people, in English"),
-            "message_nl": Schema(type=OpenAPIType.STRING, description="For people, in Dutch"),
-            "details": Schema(type=OpenAPIType.OBJECT),
-        },
-    )
-    retry_after = {
-        "Retry-After": OpenAPIHeader(
-            schema=Schema(type=OpenAPIType.INTEGER), description="Seconds to wait before retrying"
+@dataclass(frozen=True)
+class ErrorBody:
+    """The body of every error response."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+    message_nl: str | None = None
+
+
+def document_error_responses(app: Litestar) -> None:
+    """Every operation can answer with these statuses, all with one body shape, so the
+    published schema says so: clients and schemathesis can rely on it instead of Litestar's
+    default 400 shape, which this service never sends. Set on the handlers (cheap); the
+    schema itself is still built only when someone asks for it."""
+    specs = {
+        int(status): ResponseSpec(
+            data_container=ErrorBody, description=description, generate_examples=False
         )
+        for status, description in _DOCUMENTED_ERRORS.items()
     }
-    for path_item in openapi.paths.values():
-        for method in ("get", "put", "post", "delete", "patch"):
-            operation = getattr(path_item, method, None)
-            if operation is None:
-                continue
-            responses = operation.responses if operation.responses is not None else {}
-            for status, description in _DOCUMENTED_ERRORS.items():
-                responses[status] = OpenAPIResponse(
-                    description=description,
-                    content={
-                        MediaType.JSON: OpenAPIMediaType(
-                            schema=Reference(ref="#/components/schemas/Error")
-                        )
-                    },
-                    headers=retry_after if status in ("429", "503") else None,
-                )
-            operation.responses = responses
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+                handler.responses = {**specs, **(handler.responses or {})}
 
 
 class RequestIdMiddleware:
@@ -330,6 +342,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
             DBAPIError: database_error_handler,
+            RecursionError: input_too_deep_handler,
+            OverflowError: number_too_large_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -359,5 +373,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
     )
-    document_error_responses(app.openapi_schema)
+    document_error_responses(app)
     return app
