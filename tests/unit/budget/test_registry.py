@@ -6,9 +6,13 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from stemmen.budget.model import Profile
 from stemmen.budget.pabulib import parse_pabulib
 from stemmen.budget.registry import RULES, UnknownRuleError, allocate
+from tests.unit.budget.strategies import elections
 
 SMALL = (
     "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
@@ -64,3 +68,20 @@ def test_importing_the_engine_loads_neither_numpy_nor_scipy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    elections(vote_types=("approval", "cumulative", "ordinal"), max_voters=8),
+    st.randoms(use_true_random=False),
+)
+def test_outcome_does_not_depend_on_the_order_of_voters(election, random) -> None:
+    instance, profile = election
+    voters = list(profile.voters)
+    random.shuffle(voters)
+    shuffled = Profile(profile.vote_type, tuple(voters), voter_columns=profile.voter_columns)
+    for rule in ("greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare"):
+        assert (
+            allocate(instance, profile, rule, tie_break="more-support,lottery:x").to_json()
+            == allocate(instance, shuffled, rule, tie_break="more-support,lottery:x").to_json()
+        )
