@@ -692,6 +692,13 @@ async def transition(
             }
             for p in on_ballot
         ]
+    if to_phase == Phase.VOTING.value:
+        # Commit to the frame voters are shown (questions too), as the bundle's verifier reads it.
+        from stemmen.audit.bundle import opening_payload
+        from stemmen.results.service import round_definition
+
+        frame = await round_definition(session, round_, ruleset)
+        payload.update(opening_payload(from_phase, round_.ruleset_hash, frame))
     await append_event(
         session, kind=events.ROUND_PHASE_CHANGED, actor=actor, round_id=round_.id, payload=payload
     )
