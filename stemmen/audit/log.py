@@ -3,6 +3,9 @@
 The append locks its chain's head row first (an UPDATE: a row lock on PostgreSQL, the write
 lock on SQLite), so two appends to one chain can never read the same head and fork it. Call
 it as the last write before commit to hold that lock briefly.
+
+Ballot events are timed to the hour only (``docs/verification.md``, secrecy): the published
+log must not let someone who knows when a resident voted find that resident's ballot.
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.audit.canonical import to_canonical_value
-from stemmen.audit.chain import GENESIS_HASH, LogEntry, entry_hash, format_utc
+from stemmen.audit.chain import (
+    BALLOT_ACCEPTED,
+    BALLOT_SUPERSEDED,
+    GENESIS_HASH,
+    LogEntry,
+    entry_hash,
+    format_utc,
+)
 from stemmen.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead
 from stemmen.auth import Role, User
 from stemmen.db import utcnow
+
+# Events that would tie a receipt to the moment a resident voted.
+HOURLY_KINDS = frozenset({BALLOT_ACCEPTED, BALLOT_SUPERSEDED})
 
 
 def _actor(actor: User | str | None) -> tuple[str, str | None]:
@@ -59,6 +72,8 @@ async def append_event(
     chain = round_id or GLOBAL_CHAIN
     seq, prev_hash = await _lock_head(session, chain)
     moment = utcnow()
+    if kind in HOURLY_KINDS:
+        moment = moment.replace(minute=0, second=0, microsecond=0)
     actor_role, actor_name = _actor(actor)
     entry = LogEntry(
         seq=seq,
