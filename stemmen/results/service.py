@@ -514,6 +514,75 @@ async def cast_vote_record(
     return record, "application/json"
 
 
+async def round_phases(session: AsyncSession, round_id: str) -> list[dict[str, Any]]:
+    """The phases the round went through after draft, in order, each with its start and end."""
+    from stemmen.audit.chain import format_utc
+    from stemmen.rounds.models import RoundPhase
+
+    rows = (
+        await session.exec(
+            select(RoundPhase)
+            .where(
+                RoundPhase.round_id == round_id,
+                RoundPhase.phase != Phase.DRAFT.value,
+                col(RoundPhase.started_at).is_not(None),
+            )
+            .order_by(col(RoundPhase.started_at), col(RoundPhase.id))
+        )
+    ).all()
+    starts = [format_utc(row.started_at) for row in rows if row.started_at is not None]
+    return [
+        {
+            "phase": row.phase,
+            "start": start,
+            "end": starts[index + 1] if index + 1 < len(starts) else None,
+        }
+        for index, (row, start) in enumerate(zip(rows, starts, strict=True))
+    ]
+
+
+async def published_bundle(session: AsyncSession, round_id: str) -> dict[str, Any]:
+    """The round's bundle (``docs/bundle.md``) from what is stored: for the bundle route and CLI.
+
+    Refuses before publication: the seed and the nonces are secret until then.
+    """
+    from stemmen.audit.bundle import assemble_bundle
+    from stemmen.audit.log import chain_entries
+
+    round_ = await get_round(session, round_id)
+    if round_.phase != Phase.PUBLISHED.value:
+        raise Conflict(
+            f"a round's bundle exists once its result is published; it is {round_.phase}",
+            code="not_published",
+        )
+    ruleset = await ruleset_of(session, round_.ruleset_hash)
+    result = await ensure_result(session, round_)
+    definition = await round_definition(session, round_, ruleset)
+    definition["phases"] = await round_phases(session, round_id)
+    ballots = await counted_ballots(session, round_id)
+    record: dict[str, Any]
+    if ruleset.is_budget:
+        records = area_records(definition, ruleset, ballots)
+        record = {
+            "format": "pabulib",
+            "areas": [{"area": code, "pabulib": text} for code, text in records.items()],
+        }
+    else:
+        full = preferendum_record(definition, ruleset, ballots, round_.seed)
+        record = {"format": full["format"], "ballots": full["ballots"]}
+    assert round_.seed is not None
+    assert round_.seed_commitment is not None
+    return assemble_bundle(
+        round_definition=definition,
+        ruleset_document=ruleset.document(),
+        cast_vote_record=record,
+        results=result.document["results"],
+        log_entries=await chain_entries(session, round_id),
+        seed=round_.seed,
+        seed_commitment=round_.seed_commitment,
+    )
+
+
 # --------------------------------------------------------------------------- what-if
 
 
