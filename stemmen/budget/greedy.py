@@ -193,7 +193,6 @@ def greedy(
     details: dict[int, dict[str, object]] = {}
     steps: list[Mapping[str, object]] = []
     stopped_at: int | None = None
-    first_miss: int | None = None
 
     def blocking_cap(index: int) -> str | None:
         cost = projects[index].cost
@@ -268,8 +267,6 @@ def greedy(
             f"not funded: costs {money(project.cost)} but only {money(left)} was left when it "
             "was reached"
         )
-        if first_miss is None:
-            first_miss = index
         if policy.kind == "reserve":
             if left >= policy.share * project.cost:
                 reached_with = left
