@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -13,11 +13,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import Role, TokenInvalid, User, decode_token, mint_token
+from stemmen.ballots.money import format_eur
 from stemmen.rounds.models import Phase, Round, RoundArea
 from stemmen.web.i18n import translate
 from stemmen.web.session import LANG_COOKIE, TOKEN_COOKIE, page_language, page_user
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def format_moment(moment: datetime | None) -> str:
+    """A moment for people: to the minute, in UTC (said so), or a dash when there is none."""
+    if moment is None:
+        return "–"
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
@@ -30,6 +39,8 @@ def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Te
             "t": lambda key, **values: translate(key, lang, **values),
             "user": page_user(request),
             "development": request.app.state.settings.development,
+            "eur": lambda cents: format_eur(int(cents), lang),
+            "when": format_moment,
             **context,
         },
     )
