@@ -353,7 +353,8 @@ def max_welfare(
     while True:
         chosen_set = set(chosen)
         away = [(-1.0 if index in chosen_set else 1.0) for index in range(len(projects))]
-        other, _ = solve(away, [(welfare, best - 0.5, math.inf)], fixed_one, fixed_zero)
+        other, outcome = solve(away, [(welfare, best - 0.5, math.inf)], fixed_one, fixed_zero)
+        proved = other is not None and int(getattr(outcome, "status", -1)) == 0
         if other is None or _violations(problem, other) or set(other) == chosen_set:
             unique = True
             break
@@ -427,11 +428,15 @@ def max_welfare(
             "name": "HiGHS (scipy.optimize.milp)",
             **status,
             "welfare": best / scale,
-            "gap": 0,
+            "gap": 0 if status["status"] == 0 else status["solver_gap"],
             "optimality": (
-                "proved by a second solve: no other set reaches this welfare"
-                if unique
+                "not proved: the solver stopped early (time limit); gap as reported"
+                if status["status"] != 0
+                else "proved by a second solve: no other set reaches this welfare"
+                if unique and proved
                 else "HiGHS reports a gap of 0; the tie between optimal sets is broken as listed"
+                if not unique
+                else "HiGHS reports a gap of 0; the second solve did not finish"
             ),
             "unique_optimum": unique,
             "solves": solves,
