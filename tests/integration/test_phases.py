@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from stemmen.audit import chain as events
@@ -146,7 +145,9 @@ async def test_a_rule_set_without_submission_or_supports_goes_from_draft_straigh
     assert (await _move(client, auth, poll.round_id, "voting")).status_code == 200
 
 
-async def test_only_the_next_phase_may_follow(client: Any, auth: Any) -> None:
+async def test_only_officials_move_a_round_and_only_to_its_next_phase(
+    client: Any, auth: Any
+) -> None:
     round_id = await _budget_draft(client, auth)
     for to, code in [
         ("review", "phase_move_not_allowed"),
@@ -160,10 +161,11 @@ async def test_only_the_next_phase_may_follow(client: Any, auth: Any) -> None:
         assert response.status_code in (409, 422), to
         assert response.json()["code"] == code, to
     assert (await client.get(f"/api/rounds/{round_id}")).json()["phase"] == "draft"
-
-
-async def test_closing_before_voting_opened_says_so(client: Any, auth: Any) -> None:
-    round_id = await _budget_draft(client, auth)
+    for role in ("resident", "auditor"):
+        assert (await _move(client, auth, round_id, "submission", role)).status_code == 403, role
+    assert (
+        await client.post(f"/api/rounds/{round_id}/phase", json={"to": "submission"})
+    ).status_code == 401
     response = await _move(client, auth, round_id, "closed")
     assert response.status_code == 409
     assert "cannot close before voting has opened" in response.json()["message"]
@@ -177,15 +179,6 @@ async def test_a_phase_the_rule_set_does_not_use_cannot_be_entered(client: Any, 
     response = await _move(client, auth, round_id, "supports")
     assert response.status_code == 422
     assert "RV 2025-108" in response.json()["message"]
-
-
-@pytest.mark.parametrize("role", ["resident", "auditor"])
-async def test_only_officials_move_rounds(client: Any, auth: Any, role: str) -> None:
-    round_id = await _budget_draft(client, auth)
-    assert (await _move(client, auth, round_id, "submission", role)).status_code == 403
-    assert (
-        await client.post(f"/api/rounds/{round_id}/phase", json={"to": "submission"})
-    ).status_code == 401
 
 
 async def test_voting_waits_until_every_proposal_is_reviewed(client: Any, auth: Any) -> None:
