@@ -12,7 +12,14 @@ from typing import Any
 from stemmen.errors import DomainError
 
 APPROVAL_FORMATS = ("approval", "knapsack", "k-approval")
-_AMOUNT = re.compile(r"^\d[\d.,]*$")
+_AMOUNTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"(?P<whole>\d+)(?:[.,](?P<cents>\d{1,2}))?",
+        r"(?P<whole>\d{1,3}(?:\.\d{3})+)(?:,(?P<cents>\d{1,2}))?",
+        r"(?P<whole>\d{1,3}(?:,\d{3})+)(?:\.(?P<cents>\d{1,2}))?",
+    )
+)
 
 # A form as the pages receive it: every field name with all the values sent for it.
 FormValues = Mapping[str, Sequence[str]]
@@ -21,22 +28,17 @@ FormValues = Mapping[str, Sequence[str]]
 def parse_euros(text: str) -> int | None:
     """Cents from an amount typed in Dutch or English style, or None when it is not one.
 
-    ``1250``, ``1.250``, ``1,250`` (thousands), ``1250,50``, ``1250.50``, ``€ 1.250,50``.
-    A separator followed by exactly one or two digits at the end is the decimal one.
+    ``1250``, ``1.250`` or ``1,250`` (thousands), ``1250,50``, ``1.250,50``, ``1,250.50``,
+    ``€ 1.250,50``. Groups of three after a separator are thousands; one or two digits after
+    the last separator are cents.
     """
-    cleaned = (
-        text.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u00a0", "")
-    )
-    if not cleaned or not _AMOUNT.match(cleaned):
-        return None
-    whole, fraction = cleaned, ""
-    last = max(cleaned.rfind(","), cleaned.rfind("."))
-    if last != -1 and 1 <= len(cleaned) - last - 1 <= 2:
-        whole, fraction = cleaned[:last], cleaned[last + 1 :]
-    digits = whole.replace(",", "").replace(".", "")
-    if not digits.isdigit():
-        return None
-    return int(digits) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
+    cleaned = re.sub(r"\s|€|EUR", "", text)
+    for pattern in _AMOUNTS:
+        match = pattern.fullmatch(cleaned)
+        if match:
+            whole, cents = match.group("whole"), match.group("cents") or ""
+            return int(re.sub(r"\D", "", whole)) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+    return None
 
 
 def error_text(error: DomainError, lang: str) -> str:
@@ -87,12 +89,12 @@ def answer_from_form(
     }.get(ballot_format, ("choice", ballot_format))
     values: dict[str, Any] = {}
     for option in option_ids:
-        value = _first(form, f"{prefix}{field}:{option}")
-        if value is None or value.strip() == "":
+        typed = _first(form, f"{prefix}{field}:{option}")
+        if typed is None or typed.strip() == "":
             if ballot_format != "cumulative":
                 values[option] = None
             continue
-        values[option] = _number_or_text(value)
+        values[option] = _number_or_text(typed)
     return {key: values}
 
 

@@ -480,8 +480,8 @@ def pick_language(
     query_lang: str | None, cookie_lang: str | None, accept_language: str | None
 ) -> str:
     for candidate in (query_lang, cookie_lang):
-        if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+        if candidate is not None and candidate in LANGUAGES:
+            return candidate
     if accept_language and accept_language.lower().startswith("en"):
         return "en"
     return DEFAULT_LANGUAGE

@@ -128,7 +128,7 @@ class OfficialPages(Controller):
                 ruleset_hash=values["ruleset_hash"],
                 title=values["title"],
                 description=values["description"],
-                areas=parse_areas(values["areas"], lang),  # type: ignore[arg-type]
+                areas=parse_areas(values["areas"], lang),
             )
             created = await create_round(db_session, data, user)
         except PageRefusal as refusal:
@@ -258,7 +258,7 @@ class OfficialPages(Controller):
             revision = first(form, "revision")
             data = RoundUpdate(
                 revision=int(revision) if revision.isdigit() else -1,
-                areas=parse_areas(first(form, "areas"), lang),  # type: ignore[arg-type]
+                areas=parse_areas(first(form, "areas"), lang),
             )
             await update_round(db_session, round_id, data, user)
 
@@ -302,7 +302,7 @@ class OfficialPages(Controller):
             if cost_text and cost is None:
                 raise PageRefusal(translate("propose.cost_unreadable", lang))
             data = ProposalReview(
-                decision=decision,  # type: ignore[arg-type]
+                decision=decision,
                 final_cost_cents=cost,
                 reason=first(form, "reason") or None,
             )
@@ -329,7 +329,7 @@ class OfficialPages(Controller):
                 key=first(form, "key"),
                 title=first(form, "title"),
                 description=first(form, "description"),
-                options=options,  # type: ignore[arg-type]
+                options=options,
             )
             await add_question(db_session, round_id, data, user)
 

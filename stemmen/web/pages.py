@@ -290,7 +290,7 @@ class ResidentPages(Controller):
                 request, "error.title", translate("vote.residents_only", lang), status=403
             )
         form = await form_values(request)
-        area = (form.get("area") or [None])[0] or None
+        area = (form.get("area") or [""])[0] or None
         try:
             shown = await ballots.read_ballot(
                 db_session, request.app.state.settings, user, round_id, area

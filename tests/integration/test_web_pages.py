@@ -269,7 +269,8 @@ async def test_results_page_draws_the_budget_and_what_if_compares_rules(
     await publish(client, auth, budget.round_id)
     page = (await client.get(f"/rounds/{budget.round_id}/results")).text
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
-    assert "<title id=" in page and "<desc id=" in page
+    assert "<title id=" in page
+    assert "<desc id=" in page
     assert "✓ krijgt geld" in page
     assert "budget € 50.000" in page
     assert "<table>" in page
@@ -310,7 +311,9 @@ async def test_preferendum_results_show_stacked_grades_and_the_ranking(
     assert "Ranking: Hoe autoluw moet de binnenstad worden?" in page
 
 
-async def test_every_form_posts_and_carries_a_csrf_token(client: Any, auth: Any, token: Any) -> None:
+async def test_every_form_posts_and_carries_a_csrf_token(
+    client: Any, auth: Any, token: Any
+) -> None:
     budget = await open_budget_round(client, auth)
     sign_in_resident(client, token, "voter", OOST)
     for url in (f"/rounds/{budget.round_id}/vote", "/receipt"):

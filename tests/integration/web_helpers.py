@@ -4,8 +4,8 @@ taken from the page that holds the form, and url-encoded posts."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Mapping, Sequence
+from html import unescape
 from typing import Any
 
 from tests.integration.round_helpers import ADULT_BIRTH_DATE
