@@ -122,7 +122,7 @@ async def load_voting_round(session: AsyncSession, round_id: str) -> VotingRound
     """The round and the scheduled end of its voting, in one query; the rule set from cache."""
     row = (
         await session.execute(
-            sa.select(Round, RoundPhase.ends_at)
+            sa.select(Round, col(RoundPhase.ends_at))
             .outerjoin(
                 RoundPhase,
                 sa.and_(
@@ -683,7 +683,7 @@ async def _batch_count(session: AsyncSession, batch_id: int) -> int:
     return int(
         (
             await session.exec(
-                select(sa.func.count()).select_from(Ballot).where(Ballot.batch_id == batch_id)  # type: ignore[arg-type]
+                select(sa.func.count()).select_from(Ballot).where(Ballot.batch_id == batch_id)
             )
         ).one()
     )

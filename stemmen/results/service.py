@@ -224,14 +224,18 @@ def allocate_area(
     """
     from stemmen.audit.verify import recompute_budget_area
 
-    return exact_json(recompute_budget_area(pabulib_text, ruleset_document, seed))
+    allocation: dict[str, Any] = exact_json(
+        recompute_budget_area(pabulib_text, ruleset_document, seed)
+    )
+    return allocation
 
 
 def tally_preferendum(record: Mapping[str, Any]) -> dict[str, Any]:
     """The tally engine's preferendum result (every question, turnout and quorum), as JSON."""
     from stemmen.audit.verify import recompute_preferendum
 
-    return exact_json(recompute_preferendum(record))
+    outcome: dict[str, Any] = exact_json(recompute_preferendum(record))
+    return outcome
 
 
 def exact_json(value: Any) -> Any:
