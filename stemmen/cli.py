@@ -234,6 +234,52 @@ def rules_hash(file: Path) -> None:
     click.echo(ruleset_hash(json.loads(file.read_text(encoding="utf-8"))))
 
 
+@main.command("export-bundle")
+@click.argument("round_id")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the bundle (canonical JSON); `-` for standard output.",
+)
+@database_option
+def export_bundle(round_id: str, out: Path, database_url: str | None) -> None:
+    """Write the published bundle of ROUND_ID (docs/bundle.md) for `stemmen verify`.
+
+    Reads the database named by STEMMEN_DATABASE_URL; `stemmen rounds list` gives the ids.
+    Refuses a round whose result is not published yet: its seed and nonces are still secret.
+    """
+    import asyncio
+    import hashlib
+
+    from sqlalchemy.exc import DBAPIError
+
+    from stemmen.audit.bundle import dump_bundle
+    from stemmen.audit.service import exported_bundle
+    from stemmen.errors import DomainError
+
+    try:
+        bundle = asyncio.run(exported_bundle(database_url, round_id))
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    except (DBAPIError, OSError) as error:
+        raise click.ClickException(
+            f"cannot read round {round_id} from the database ({type(error).__name__}); check "
+            "STEMMEN_DATABASE_URL and run `stemmen migrate` first"
+        ) from error
+    data = dump_bundle(bundle)
+    if str(out) == "-":
+        click.echo(data.decode("utf-8"))
+        return
+    out.write_bytes(data)
+    click.echo(
+        f"wrote {out}: round {round_id}, {len(bundle['receipts'])} ballots, "
+        f"log head {bundle['log']['head']}, sha256 {hashlib.sha256(data).hexdigest()}",
+        err=True,
+    )
+
+
 def _redacted(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
