@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tests.integration.ballot_helpers import cast, cast_ok, close
 from tests.integration.round_helpers import (
     budget_ruleset_without_supports,
+    example_ruleset,
     open_budget_round,
     open_preferendum_round,
     resident,
@@ -328,3 +329,23 @@ async def _ballot_rows(settings: Any, round_id: str) -> list[tuple[str, str | No
             return [(str(status), slot) for status, slot in rows]
     finally:
         await engine.dispose()
+
+
+async def test_an_open_poll_takes_anyone_old_enough_allows_a_blank_vote_and_no_second_one(
+    client: Any, auth: Any
+) -> None:
+    # The example wijkpeiling: residents_only false, abstaining allowed, revote forbidden.
+    poll = await open_preferendum_round(client, auth, document=example_ruleset("wijkpeiling"))
+    visitor = auth("resident", subject="visitor", areas=[], birth_date="2000-01-01")
+    blank = await client.post(
+        f"/api/rounds/{poll.round_id}/ballots", json={"ballot": {"abstain": True}}, headers=visitor
+    )
+    assert blank.status_code == 201, blank.text
+    assert blank.json()["recorded"] == {"abstain": True}
+    again = await client.post(
+        f"/api/rounds/{poll.round_id}/ballots",
+        json={"ballot": {"questions": {"autoluw": {"approvals": ["a"]}}}},
+        headers=visitor,
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_voted"
