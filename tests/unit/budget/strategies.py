@@ -20,6 +20,9 @@ PROJECT_IDS = st.lists(
     max_size=7,
     unique=True,
 )
+PLAIN_IDS = st.lists(
+    st.integers(min_value=1, max_value=40).map(str), min_size=1, max_size=7, unique=True
+)
 
 
 @st.composite
@@ -30,10 +33,14 @@ def elections(
     max_cost: int = 30,
     allow_zero_cost: bool = True,
     channels: tuple[str, ...] = (),
+    plain_ids: bool = False,
 ) -> tuple[Instance, Profile]:
-    """A small election: few projects, small integer costs, a few voters."""
+    """A small election: few projects, small integer costs, a few voters.
+
+    ``plain_ids``: digits only, for tools that put ids into solver variable names (pulp).
+    """
     vote_type = draw(st.sampled_from(vote_types))
-    ids = draw(PROJECT_IDS)
+    ids = draw(PLAIN_IDS if plain_ids else PROJECT_IDS)
     low = 0 if allow_zero_cost else 1
     costs = [draw(st.integers(min_value=low, max_value=max_cost)) for _ in ids]
     budget = draw(st.integers(min_value=0, max_value=max(1, sum(costs))))
