@@ -147,7 +147,11 @@ def budget() -> None:
     show_default=True,
     help="Ordered list, e.g. more-support,lower-cost,lottery:SEED (id is always last).",
 )
-@click.option("--threshold", help="Greedy: minimum support (absolute).")
+@click.option(
+    "--threshold",
+    help="Greedy: minimum support (absolute); greedy-threshold defaults to the file's "
+    "META min_project_score_threshold.",
+)
 @click.option("--threshold-share", help="Greedy: minimum support as a share of voters (0.1, 10%).")
 @click.option("--leftover", help="Greedy: skip (default), stop, partial or reserve:SHARE.")
 @click.option(
@@ -189,6 +193,14 @@ def allocate_command(
     if rule == AS_RECORDED:
         _as_recorded(instance, profile, order, output_format, say)
         return
+    if rule == "greedy-threshold" and threshold is None and threshold_share is None:
+        # An auditor's file usually records the threshold its city used.
+        threshold = instance.meta.get("min_project_score_threshold") or None
+        if threshold is None:
+            raise click.UsageError(
+                "greedy-threshold needs --threshold or --threshold-share "
+                "(or META min_project_score_threshold in the file)"
+            )
     options = rule_options(
         rule,
         satisfaction=satisfaction,

@@ -193,3 +193,26 @@ def test_solver_chatter_never_reaches_the_json_on_stdout() -> None:
     data = json.loads(result.stdout)
     assert data["solver"]["gap"] == 0
     assert data["total_cost_minor"] <= 1_000_000_000
+
+
+def test_greedy_threshold_takes_the_threshold_the_file_records(tmp_path: Path) -> None:
+    path = tmp_path / "threshold.pb"
+    path.write_text(
+        FILE.replace("currency;EUR", "currency;EUR\nmin_project_score_threshold;2"),
+        encoding="utf-8",
+    )
+    code, output = run("allocate", str(path), "--rule", "greedy-threshold", "--format", "json")
+    assert code == 0
+    assert json.loads(output)["selected"] == ["a"]
+
+
+def test_greedy_threshold_without_any_threshold_is_refused(pb_file: Path) -> None:
+    code, output = run("allocate", str(pb_file), "--rule", "greedy-threshold")
+    assert code == 2
+    assert "needs --threshold" in output
+
+
+def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    code, output = run("allocate", str(tmp_path / "none.pb"))
+    assert code == 1
+    assert "No such file" in output
