@@ -35,6 +35,7 @@ from stemmen.rounds.service import (
     check_resident_eligible,
     closing_day,
     get_round,
+    lock_round,
     round_areas,
     ruleset_of,
 )
@@ -316,6 +317,7 @@ async def _check_submitter(
 async def submit_proposal(
     session: AsyncSession, settings: Settings, round_id: str, data: ProposalCreate, user: User
 ) -> ProposalRead:
+    await lock_round(session, round_id)
     round_, ruleset, rules = await _budget_round(session, round_id)
     area_codes = [a.code for a in await round_areas(session, round_id)]
     await _check_submitter(session, round_, ruleset, rules, area_codes, user)
@@ -369,6 +371,7 @@ async def update_proposal(
     data: ProposalUpdate,
     user: User,
 ) -> ProposalRead:
+    await lock_round(session, round_id)
     round_, ruleset, rules = await _budget_round(session, round_id)
     proposal = await _get(session, round_id, proposal_id)
     if proposal.author_key != _author_key(settings, round_id, user):
@@ -418,6 +421,7 @@ async def review_proposal(
     data: ProposalReview,
     user: User,
 ) -> ProposalRead:
+    await lock_round(session, round_id)
     round_, ruleset, rules = await _budget_round(session, round_id)
     if not ruleset.has_phase(Phase.REVIEW.value):
         raise Conflict(
@@ -564,6 +568,7 @@ async def _support_read(
 async def support_proposal(
     session: AsyncSession, settings: Settings, round_id: str, proposal_id: int, user: User
 ) -> SupportRead:
+    await lock_round(session, round_id)
     _, ruleset, rules, proposal, _ = await _support_frame(
         session, round_id, proposal_id, user, "support proposals"
     )
@@ -606,6 +611,7 @@ async def support_proposal(
 async def withdraw_support(
     session: AsyncSession, settings: Settings, round_id: str, proposal_id: int, user: User
 ) -> SupportRead:
+    await lock_round(session, round_id)
     _, _, rules, _, _ = await _support_frame(
         session, round_id, proposal_id, user, "withdraw a support"
     )

@@ -20,7 +20,7 @@ from stemmen.audit.log import append_event
 from stemmen.audit.receipts import commit_seed, new_seed
 from stemmen.auth import User
 from stemmen.db import utcnow
-from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stemmen.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from stemmen.proposals.models import Proposal, ProposalStatus, Support
 from stemmen.rounds.models import Phase, Question, Round, RoundArea, RoundPhase
 from stemmen.rounds.schemas import (
@@ -81,6 +81,15 @@ async def ruleset_by_hash(session: AsyncSession, version_hash: str) -> RuleSet:
 
 async def ruleset_of(session: AsyncSession, round_: Round) -> RuleSet:
     return await ruleset_by_hash(session, round_.ruleset_hash)
+
+
+async def lock_round(session: AsyncSession, round_id: str) -> None:
+    """Hold the round's row until commit (a no-op UPDATE: a row lock on PostgreSQL, the write
+    lock on SQLite), so that limits counted next and the phase read next cannot be raced by a
+    concurrent submission, support or phase move of the same round."""
+    await session.execute(
+        sa.update(Round).where(col(Round.id) == round_id).values(revision=Round.revision)
+    )
 
 
 async def get_round(session: AsyncSession, round_id: str) -> Round:
@@ -598,9 +607,9 @@ def ballot_code(position: int, total: int) -> str:
 
 
 async def _ready_for(
-    session: AsyncSession, round_: Round, ruleset: RuleSet, to_phase: str
+    session: AsyncSession, round_: Round, ruleset: RuleSet, from_phase: str, to_phase: str
 ) -> list[Proposal]:
-    if round_.phase == Phase.REVIEW.value:
+    if from_phase == Phase.REVIEW.value:
         await _check_review_done(session, round_)
     if to_phase != Phase.VOTING.value:
         return []
@@ -639,8 +648,6 @@ async def transition(
     expected = next_phase(ruleset, round_.phase)
     if to_phase != expected:
         raise _wrong_move(round_, to_phase, expected)
-    on_ballot = await _ready_for(session, round_, ruleset, to_phase)
-
     round_id, from_phase = round_.id, round_.phase
     revision = round_.revision if expected_revision is None else expected_revision
     moment = utcnow()
@@ -657,6 +664,13 @@ async def transition(
         await session.rollback()
         raise _stale(round_id)
     await session.refresh(round_)
+    # Checked after the UPDATE has locked the round's row: proposals, supports and questions
+    # change only under that lock (see lock_round), so what is frozen is what was checked.
+    try:
+        on_ballot = await _ready_for(session, round_, ruleset, from_phase, to_phase)
+    except DomainError:
+        await session.rollback()
+        raise
 
     row = (
         await session.exec(
@@ -869,6 +883,7 @@ async def _questions_changed(
 async def add_question(
     session: AsyncSession, round_id: str, data: QuestionCreate, actor: User
 ) -> QuestionRead:
+    await lock_round(session, round_id)
     round_ = await get_round(session, round_id)
     _check_questions_open(round_)
     ruleset = await ruleset_of(session, round_)
@@ -927,6 +942,7 @@ async def add_question(
 async def update_question(
     session: AsyncSession, round_id: str, key: str, data: QuestionUpdate, actor: User
 ) -> QuestionRead:
+    await lock_round(session, round_id)
     round_ = await get_round(session, round_id)
     _check_questions_open(round_)
     question = await _get_question(session, round_id, key)
@@ -961,6 +977,7 @@ async def update_question(
 
 
 async def delete_question(session: AsyncSession, round_id: str, key: str, actor: User) -> None:
+    await lock_round(session, round_id)
     round_ = await get_round(session, round_id)
     _check_questions_open(round_)
     question = await _get_question(session, round_id, key)

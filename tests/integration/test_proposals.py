@@ -538,3 +538,18 @@ async def test_proposals_belong_to_budget_rounds_only(client: Any, auth: Any) ->
     response = await _submit(client, round_id, resident(auth, "anna", "GM0268"), area="GM0268")
     assert response.status_code == 422
     assert response.json()["code"] == "proposals_not_for_instrument"
+
+
+async def test_limits_hold_when_a_resident_sends_several_requests_at_once(
+    client: Any, auth: Any
+) -> None:
+    import asyncio
+
+    round_id = await _round_in(client, auth)
+    anna = resident(auth, "anna", "WK026801")
+    submissions = await asyncio.gather(
+        *(_submit(client, round_id, anna, title=f"Idee {n}") for n in range(5))
+    )
+    assert sorted(r.status_code for r in submissions) == [201, 201, 201, 409, 409]
+    mine = await client.get(f"/api/rounds/{round_id}/proposals", headers=anna)
+    assert len(mine.json()) == 3
