@@ -331,7 +331,7 @@ def compare_command(file: Path, tie_break: str, output_format: str, quiet: bool)
         started = time.perf_counter()
         try:
             results.append((label, allocate(instance, profile, rule, tie_break=order, **options)))
-        except (UnknownRuleError, ValueError) as error:
+        except Exception as error:  # one failing rule must not hide the others
             results.append((label, f"not available: {error}"))
         say(f"{label} took {time.perf_counter() - started:.2f}s")
     try:
