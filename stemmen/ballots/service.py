@@ -560,7 +560,7 @@ async def _store(
             .values(live_slot=None, status=BallotStatus.SUPERSEDED.value, superseded_at=utcnow())
         )
         if retired.rowcount != 1:  # type: ignore[attr-defined]
-            raise _already_voted()
+            raise _raced()
     nonce = new_nonce()
     receipt = make_receipt(ballot_record_bytes(record), nonce)
     ballot = Ballot(
@@ -596,6 +596,16 @@ async def _store(
         session, kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
     )
     return _Stored(ballot, receipt.code, existing is not None)
+
+
+def _raced() -> Conflict:
+    return Conflict(
+        "another ballot of yours was recorded at the same moment; that one counts. Check it "
+        "with its receipt, and vote again if you want to change it",
+        code="ballot_race",
+        message_nl="er werd op hetzelfde moment een andere stem van u vastgelegd; die telt. "
+        "Controleer die met de ontvangstcode, en stem opnieuw als u iets wilt wijzigen",
+    )
 
 
 def _already_voted() -> Conflict:
@@ -654,7 +664,7 @@ async def cast_ballot(
         await session.commit()
     except IntegrityError as error:
         await session.rollback()
-        raise _already_voted() from error
+        raise (_raced() if voting.ruleset.ballot.revote_allowed else _already_voted()) from error
     except Conflict:
         await session.rollback()
         raise

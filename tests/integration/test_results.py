@@ -148,6 +148,52 @@ async def test_the_published_budget_result_equals_stemmen_budget_allocate_on_the
         assert ours["total_cost_minor"] == item["allocation"]["total_cost_minor"]
 
 
+async def test_an_equal_shares_result_equals_stemmen_budget_allocate_with_its_options(
+    client: Any, auth: Any, tmp_path: Path
+) -> None:
+    from tests.integration.round_helpers import budget_ruleset_without_supports
+
+    document = budget_ruleset_without_supports()
+    document["allocation"] = {"rule": "mes", "satisfaction": "cost", "completion": "add1"}
+    budget = await open_budget_round(client, auth, document=document)
+    east = [code for code, _ in budget.ballot["WK026801"]]
+    for index, choice in enumerate([[0, 1], [0, 2], [2], [1], [0], [1, 0]]):
+        await cast_ok(
+            client,
+            auth,
+            budget.round_id,
+            f"e{index}",
+            "WK026801",
+            {"approvals": [east[i] for i in choice]},
+        )
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    result = await result_of(client, budget.round_id)
+    [east_result] = [item for item in result["results"] if item["area"] == "WK026801"]
+    assert east_result["allocation"]["rule"] == "mes"
+    response = await client.get(f"/api/rounds/{budget.round_id}/cast-vote-record?area=WK026801")
+    path = tmp_path / "east.pb"
+    path.write_text(response.text, encoding="utf-8")
+    ours = run_cli(
+        "budget",
+        "allocate",
+        str(path),
+        "--rule",
+        "mes",
+        "--satisfaction",
+        "cost",
+        "--completion",
+        "add1",
+        "--tie-break",
+        f"more-support,lower-cost,lottery:{result['seed']}",
+        "--format",
+        "json",
+        "-q",
+    )
+    assert ours["selected"] == east_result["allocation"]["selected"]
+    assert ours["total_cost_minor"] == east_result["allocation"]["total_cost_minor"]
+
+
 async def test_the_cast_vote_record_has_receipts_in_order_and_no_identity_or_time(
     client: Any, auth: Any
 ) -> None:

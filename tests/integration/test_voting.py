@@ -349,3 +349,28 @@ async def test_an_open_poll_takes_anyone_old_enough_allows_a_blank_vote_and_no_s
     )
     assert again.status_code == 409
     assert again.json()["code"] == "already_voted"
+
+
+async def test_twenty_changes_of_mind_at_once_leave_exactly_one_counted_ballot(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    budget = await open_budget_round(client, auth)  # revote: last_counts
+    codes = [code for code, _ in budget.ballot["WK026802"]]
+    headers = resident(auth, "hasty", "WK026802")
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/rounds/{budget.round_id}/ballots",
+                json={"ballot": {"approvals": [codes[index % len(codes)]]}},
+                headers=headers,
+            )
+            for index in range(20)
+        )
+    )
+    statuses = [response.status_code for response in responses]
+    assert all(status in (201, 409, 429, 503) for status in statuses), statuses
+    conflicts = {response.json()["code"] for response in responses if response.status_code == 409}
+    assert conflicts <= {"ballot_race"}
+    rows = await _ballot_rows(settings, budget.round_id)
+    assert [status for status, _ in rows].count("counted") == 1
+    assert len(rows) == statuses.count(201)
