@@ -81,14 +81,18 @@ def _split_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def read_pabulib(source: str | Path) -> tuple[Instance, Profile]:
-    """Read a ``.pb`` file: a path, or the text itself (anything containing a newline)."""
+def read_pabulib(source: str | Path, *, unit: int | None = None) -> tuple[Instance, Profile]:
+    """Read a ``.pb`` file: a path, or the text itself (anything containing a newline).
+
+    ``unit``: minor units per currency unit to use (say 100 for cents) instead of inferring it
+    from the decimals written; refused when an amount has finer decimals than that.
+    """
     if isinstance(source, Path) or "\n" not in source:
         with open(source, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     else:
         text = source.removeprefix("\ufeff")
-    return parse_pabulib(text)
+    return parse_pabulib(text, unit=unit)
 
 
 _SECTION_LINE = re.compile(r"^[ \t]*(META|PROJECTS|VOTES)[ \t;]*\r?$", re.MULTILINE | re.IGNORECASE)
@@ -121,20 +125,20 @@ def _rows(body: str, first_line: int) -> Rows:
     return rows
 
 
-def parse_pabulib(text: str) -> tuple[Instance, Profile]:
-    """Read the text of a ``.pb`` file."""
+def parse_pabulib(text: str, *, unit: int | None = None) -> tuple[Instance, Profile]:
+    """Read the text of a ``.pb`` file (``unit`` as for ``read_pabulib``)."""
     # Building a hundred thousand small tuples sets off the cyclic garbage collector again and
     # again, though none of them can form a cycle: pause it while reading (a third faster).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _parse(text)
+        return _parse(text, unit)
     finally:
         if collecting:
             gc.enable()
 
 
-def _parse(text: str) -> tuple[Instance, Profile]:
+def _parse(text: str, unit: int | None) -> tuple[Instance, Profile]:
     text = text.removeprefix("\ufeff")
     markers = list(_SECTION_LINE.finditer(text))
     first = markers[0].start() if markers else len(text)
@@ -179,7 +183,7 @@ def _parse(text: str) -> tuple[Instance, Profile]:
         # An unquoted value may itself hold ';': keep it whole.
         meta[key] = (";".join(row[1:]) if len(row) > 2 else row[1]).strip()
         meta_lines[key] = line
-    instance = _build_instance(meta, meta_lines, headers["PROJECTS"], sections["PROJECTS"])
+    instance = _build_instance(meta, meta_lines, headers["PROJECTS"], sections["PROJECTS"], unit)
     profile = _build_profile(instance, meta, meta_lines, headers["VOTES"], sections["VOTES"])
     return instance, profile
 
@@ -189,6 +193,7 @@ def _build_instance(
     meta_lines: Mapping[str, int],
     header_row: tuple[int, list[str]],
     rows: Rows,
+    forced_unit: int | None = None,
 ) -> Instance:
     header_line, header = header_row
     if "budget" not in meta:
@@ -221,6 +226,12 @@ def _build_instance(
         costs.append(cost)
     # Minor units: 1 when every amount is whole, else cents (or finer when a file needs it).
     unit = 1 if places == 0 else 10 ** max(2, places)
+    if forced_unit is not None:
+        if forced_unit < 1 or any((amount * forced_unit) % 1 for amount in (budget_value, *costs)):
+            raise PabulibError(
+                None, f"amounts in the file are finer than 1/{forced_unit} of a currency unit"
+            )
+        unit = forced_unit
 
     projects: list[Project] = []
     seen: dict[str, int] = {}

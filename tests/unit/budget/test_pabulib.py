@@ -176,3 +176,15 @@ def test_write_then_read_round_trips_generated_elections(election) -> None:
     assert again_instance.projects == instance.projects
     assert again_instance.budget == instance.budget
     assert again_profile == profile
+
+
+def test_a_given_unit_keeps_cents_for_whole_amounts() -> None:
+    instance = Instance(projects=(Project(id="a", cost=123400),), budget=500000, unit=100)
+    profile = Profile(vote_type="approval", voters=())
+    text = write_pabulib(instance, profile)
+    inferred, _ = parse_pabulib(text)
+    assert (inferred.unit, inferred.costs) == (1, (1234,))
+    again, _ = parse_pabulib(text, unit=100)
+    assert (again.unit, again.costs, again.budget) == (100, (123400,), 500000)
+    with pytest.raises(PabulibError, match="finer than 1/1 of a currency unit"):
+        parse_pabulib(QUIRKY, unit=1)
