@@ -330,3 +330,24 @@ async def test_the_phase_rows_record_who_started_each_phase(
         "review": "official-1",
         "voting": "official-1",
     }
+
+
+async def test_a_budget_round_closes_publishes_and_then_stays_as_published(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    budget = await open_budget_round(client, auth)
+    cast = await client.post(
+        f"/api/rounds/{budget.round_id}/ballots",
+        json={"area": "WK026801", "ballot": {"approvals": [budget.ballot["WK026801"][0][0]]}},
+        headers=resident(auth, "voter", "WK026801"),
+    )
+    assert cast.status_code == 201, cast.text
+    closed = await move(client, auth, budget.round_id, "closed")
+    assert closed["next_phase"] == "published"
+    published = await move(client, auth, budget.round_id, "published")
+    assert published["seed"] is not None
+    for to in ("closed", "voting", "published"):
+        after = await _move(client, auth, budget.round_id, to)
+        assert (after.status_code, after.json()["code"]) == (409, "round_published"), to
+    kinds = [e.kind for e in await _events(settings, budget.round_id)]
+    assert kinds.index(events.SEED_COMMITTED) < kinds.index(events.RESULT_PUBLISHED)
