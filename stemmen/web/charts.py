@@ -23,7 +23,7 @@ WIDTH = 640
 MARGIN = 8
 BAR_HEIGHT = 18
 ROW_HEIGHT = 46
-VALUE_SPACE = 150
+VALUE_SPACE = 230
 INK = "#1b1b1b"
 BRAND = "#0b4f8a"
 LIGHT = "#dfe8f1"
@@ -72,7 +72,7 @@ def _header(chart_id: str, height: int, title: str, description: str) -> list[st
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" '
         f'aria-labelledby="{cid}-title {cid}-desc" class="chart" '
-        f'font-family="system-ui, sans-serif" font-size="14">',
+        f'font-family="system-ui, sans-serif" font-size="15">',
         f'<title id="{cid}-title">{_text(title)}</title>',
         f'<desc id="{cid}-desc">{_text(description)}</desc>',
         "<defs>",
@@ -124,7 +124,11 @@ def budget_chart(
     for project in projects:
         width = _scaled(project.support, most, room)
         mark = t("chart.funded", lang) if project.funded else t("chart.not_funded", lang)
-        votes = t("chart.votes", lang, count=project.support)
+        votes = (
+            t("chart.vote_one", lang)
+            if project.support == 1
+            else t("chart.votes", lang, count=project.support)
+        )
         fill = f"url(#{_text(chart_id)}-hatch)" if project.funded else LIGHT
         parts.append(
             f"<g><title>{_text(f'{project.label}: {votes}, {mark}')}</title>"

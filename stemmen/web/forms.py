@@ -43,9 +43,9 @@ def parse_euros(text: str) -> int | None:
 
 def error_text(error: DomainError, lang: str) -> str:
     """A refusal in the visitor's language (services give English and, mostly, Dutch)."""
-    if lang == "nl" and error.message_nl:
-        return error.message_nl
-    return error.message
+    text = error.message_nl if lang == "nl" and error.message_nl else error.message
+    # Services write refusals to follow a colon in logs; on a page they open a sentence.
+    return text[:1].upper() + text[1:]
 
 
 def _number_or_text(value: str) -> int | str:

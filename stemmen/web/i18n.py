@@ -203,6 +203,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Choose at least {low} and at most {high}.",
     },
     "vote.no_limit": {"nl": "zoveel als u wilt", "en": "as many as you like"},
+    "vote.grades_hint": {
+        "nl": "Geef elke optie een oordeel, of kies geen mening.",
+        "en": "Give each option a grade, or choose no opinion.",
+    },
     "vote.no_opinion": {"nl": "geen mening", "en": "no opinion"},
     "vote.ranking_hint": {
         "nl": "Geef elke optie die u wilt rangschikken een plaats; 1 is uw eerste keus.",
@@ -461,6 +465,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Een vergelijking verandert nooit de vastgestelde of gepubliceerde uitslag.",
         "en": "A comparison never changes the stored or published result.",
     },
+    "table.scroll": {
+        "nl": "Tabel, schuift opzij op smalle schermen",
+        "en": "Table, scrolls sideways on narrow screens",
+    },
+    "chart.vote_one": {"nl": "1 stem", "en": "1 vote"},
     "footer.verifiable": {
         "nl": "Elke uitslag is openbaar na te rekenen met stemmen verify.",
         "en": "Every result can be recomputed by anyone with stemmen verify.",

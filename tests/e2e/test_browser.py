@@ -140,7 +140,7 @@ def test_a_knapsack_ballot_over_budget_is_refused_then_corrected(
     page.get_by_role("button", name="Stem uitbrengen").click()
     # Still over: the server refuses with its own message, and the choices stay ticked.
     expect()(page.get_by_role("alert")).to_contain_text(
-        "uw keuze kost € 57.000, dat is € 7.000 meer dan het budget van € 50.000 voor Oost"
+        "Uw keuze kost € 57.000, dat is € 7.000 meer dan het budget van € 50.000 voor Oost"
     )
     expect()(page.get_by_label("Geveltuinen")).to_be_checked()
     page.get_by_label("Geveltuinen").uncheck()

@@ -170,7 +170,7 @@ async def test_official_reviews_proposals_and_opens_voting_through_the_pages(
     refused = await submit(
         client, manage, f"{manage}/proposals/{first}/review", {"decision": "reject", "reason": ""}
     )
-    assert "afwijzen vraagt een reden" in text_of(refused.text)
+    assert "Afwijzen vraagt een reden" in text_of(refused.text)
     accepted = await submit(
         client,
         manage,
