@@ -426,3 +426,21 @@ async def _result_rows(settings: Any, round_id: str) -> int:
             return int(count or 0)
     finally:
         await engine.dispose()
+
+
+async def test_a_round_without_ballots_funds_nothing_under_a_minimum_support(
+    client: Any, auth: Any
+) -> None:
+    from tests.integration.round_helpers import budget_ruleset_without_supports
+
+    document = budget_ruleset_without_supports()
+    document["allocation"]["min_support"] = {"votes": 1}  # greedy alone funds unsupported projects
+    budget = await open_budget_round(client, auth, document=document)
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    result = await result_of(client, budget.round_id)
+    assert result["ballots"] == 0
+    assert [item["allocation"]["selected"] for item in result["results"]] == [[], []]
+    assert (
+        result["merkle_root"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
