@@ -131,3 +131,25 @@ async def test_several_workers_running_the_scheduler_at_once_move_a_round_once(
     assert sum(len(run.moved) for run in runs) == 1
     assert [e.payload["to"] for e in log if e.kind == events.ROUND_PHASE_CHANGED] == ["voting"]
     assert len([e for e in log if e.kind == events.SEED_COMMITTED]) == 1
+
+
+async def test_voting_closes_at_its_scheduled_end_and_publication_waits_for_an_official(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    round_id = await _scheduled_preferendum(client, auth)
+    async with database(settings) as maker:
+        await run_once(maker, START + timedelta(hours=1))
+        assert await _phase(client, round_id) == "voting"
+        run = await run_once(maker, START + timedelta(days=21, seconds=1))
+        assert [(m.from_phase, m.to_phase) for m in run.moved] == [("voting", "closed")]
+        later = await run_once(maker, START + timedelta(days=365))
+        assert later.moved == ()
+        async with maker() as session:
+            log = await chain_entries(session, round_id)
+    read = (await client.get(f"/api/rounds/{round_id}")).json()
+    assert read["phase"] == "closed"
+    assert {p["phase"]: p["started_by"] for p in read["phases"]}["closed"] == "system"
+    closing = [
+        e for e in log if e.kind == events.ROUND_PHASE_CHANGED and e.payload["to"] == "closed"
+    ]
+    assert [e.actor_role for e in closing] == ["system"]

@@ -553,3 +553,32 @@ async def test_limits_hold_when_a_resident_sends_several_requests_at_once(
     assert sorted(r.status_code for r in submissions) == [201, 201, 201, 409, 409]
     mine = await client.get(f"/api/rounds/{round_id}/proposals", headers=anna)
     assert len(mine.json()) == 3
+
+
+async def test_without_a_review_a_proposal_reaches_the_ballot_at_its_estimate(
+    client: Any, auth: Any
+) -> None:
+    document = example_ruleset("nijmegen-buurtbegroting")
+    document["phases"] = ["submission", "voting"]
+    document["proposals"].update({"review": False, "supports_needed": 0})
+    document["proposals"].pop("supports_per_resident")
+    for phase in ("review", "supports"):
+        document["round_bounds"]["phase_days"].pop(phase)
+    round_id = await _round_in(client, auth, "submission", document)
+    for subject, area in (("anna", "WK026801"), ("bram", "WK026802")):
+        created = await _submit(client, round_id, resident(auth, subject, area), area=area)
+        assert created.status_code == 201, created.text
+        assert (created.json()["status"], created.json()["final_cost_cents"]) == (
+            "accepted",
+            1_500_000,
+        )
+    assert len((await client.get(f"/api/rounds/{round_id}/proposals")).json()) == 2
+    no_review = await _review(
+        client, auth, round_id, created.json()["id"], decision="reject", reason="nee"
+    )
+    assert no_review.status_code == 409
+    assert no_review.json()["code"] == "no_review"
+    voting = await move(client, auth, round_id, "voting")
+    assert voting["phase"] == "voting"
+    on_ballot = (await client.get(f"/api/rounds/{round_id}/proposals")).json()
+    assert [p["ballot_code"] for p in on_ballot] == ["001", "002"]
