@@ -818,11 +818,8 @@ async def confirm_batch(
     from stemmen.audit.log import append_event
 
     round_ = await get_round(session, round_id)
-    if round_.phase not in (Phase.VOTING.value, Phase.CLOSED.value):
-        raise Conflict(
-            f"paper batches are confirmed while voting is open; the round is {round_.phase}",
-            code="voting_not_open",
-        )
+    # The close seals the counted ballots, and it waits for every batch: none is left after.
+    _require_voting(round_, "the batch cannot be confirmed", "de batch kan niet worden bevestigd")
     batch = await _get_batch(session, round_id, batch_id)
     _require_open(batch)
     if batch.entered_by == user.subject:
@@ -864,10 +861,7 @@ async def reject_batch(
 ) -> PaperBatchRead:
     """The batch's ballots never count; their voters may vote again."""
     round_ = await get_round(session, round_id)
-    if round_.phase not in (Phase.VOTING.value, Phase.CLOSED.value):
-        raise Conflict(
-            f"the round is {round_.phase}; its paper batches are final", code="voting_not_open"
-        )
+    _require_voting(round_, "the batch cannot be rejected", "de batch kan niet worden afgekeurd")
     batch = await _get_batch(session, round_id, batch_id)
     _require_open(batch)
     changed = await session.execute(
@@ -914,10 +908,36 @@ _EXPLANATIONS = {
 }
 
 
+# The counted receipts of sealed rounds (they never change after the close), by Merkle root.
+_SEALED_LEAVES: dict[tuple[str, str], list[bytes]] = {}
+
+
+async def _sealed_leaves(session: AsyncSession, round_: Round) -> list[bytes]:
+    from stemmen.audit.merkle import receipt_leaves
+
+    assert round_.merkle_root is not None
+    key = (round_.id, round_.merkle_root)
+    cached = _SEALED_LEAVES.get(key)
+    if cached is not None:
+        return cached
+    receipts = (
+        await session.exec(
+            select(Ballot.receipt_hash).where(
+                Ballot.round_id == round_.id, Ballot.status == BallotStatus.COUNTED.value
+            )
+        )
+    ).all()
+    leaves = receipt_leaves(receipts)
+    if len(_SEALED_LEAVES) >= 16:
+        _SEALED_LEAVES.clear()
+    _SEALED_LEAVES[key] = leaves
+    return leaves
+
+
 async def read_receipt(
     session: AsyncSession, code: str, round_id: str | None = None
 ) -> ReceiptRead:
-    from stemmen.audit.merkle import inclusion_proof, receipt_leaves
+    from stemmen.audit.merkle import inclusion_proof
 
     try:
         prefix = code_prefix(code)
@@ -937,14 +957,7 @@ async def read_receipt(
     round_ = await get_round(session, ballot.round_id)
     proof = None
     if round_.merkle_root is not None and ballot.status == BallotStatus.COUNTED.value:
-        receipts = (
-            await session.exec(
-                select(Ballot.receipt_hash).where(
-                    Ballot.round_id == ballot.round_id, Ballot.status == BallotStatus.COUNTED.value
-                )
-            )
-        ).all()
-        leaves = receipt_leaves(receipts)
+        leaves = await _sealed_leaves(session, round_)
         index = leaves.index(bytes.fromhex(ballot.receipt_hash))
         proof = {
             "index": index,
