@@ -89,6 +89,23 @@ class ProposalController(Controller):
             db_session, request.app.state.settings, round_id, proposal_id, data, request.user
         )
 
+    @delete(
+        "/{proposal_id:int}",
+        guards=[signed_in],
+        status_code=HTTP_200_OK,
+        summary="Withdraw your own proposal (submission phase)",
+    )
+    async def withdraw(
+        self,
+        round_id: RoundId,
+        proposal_id: ProposalId,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+    ) -> ProposalRead:
+        return await service.withdraw_proposal(
+            db_session, request.app.state.settings, round_id, proposal_id, request.user
+        )
+
     @post(
         "/{proposal_id:int}/review",
         guards=[officials_only],

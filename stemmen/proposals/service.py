@@ -363,6 +363,38 @@ async def submit_proposal(
     return _read(proposal, 0, True, False)
 
 
+async def _authors_open_proposal(
+    session: AsyncSession,
+    settings: Settings,
+    round_id: str,
+    proposal_id: int,
+    user: User,
+    doing: str,
+) -> tuple[Round, RuleSet, ProposalRules, Proposal]:
+    """The caller's own proposal, still open to its author; Forbidden or Conflict otherwise."""
+    round_, ruleset, rules = await _budget_round(session, round_id)
+    proposal = await _get(session, round_id, proposal_id)
+    if proposal.author_key != _author_key(settings, round_id, user):
+        raise Forbidden(
+            f"only the author may {doing} a proposal; this one is someone else's",
+            code="not_your_proposal",
+            message_nl="alleen de indiener mag dit met een voorstel doen; dit voorstel is van iemand anders",
+        )
+    if round_.phase != Phase.SUBMISSION.value:
+        raise _wrong_phase(round_, Phase.SUBMISSION.value, f"{doing} a proposal")
+    # Without a review, submitted proposals are accepted at once and stay the author's to edit.
+    open_status = (
+        ProposalStatus.SUBMITTED.value
+        if ruleset.has_phase(Phase.REVIEW.value)
+        else ProposalStatus.ACCEPTED.value
+    )
+    if proposal.status != open_status:
+        raise Conflict(
+            f"the proposal is {proposal.status} and can no longer change", code="proposal_not_open"
+        )
+    return round_, ruleset, rules, proposal
+
+
 async def update_proposal(
     session: AsyncSession,
     settings: Settings,
@@ -372,20 +404,9 @@ async def update_proposal(
     user: User,
 ) -> ProposalRead:
     await lock_round(session, round_id)
-    round_, ruleset, rules = await _budget_round(session, round_id)
-    proposal = await _get(session, round_id, proposal_id)
-    if proposal.author_key != _author_key(settings, round_id, user):
-        raise Forbidden(
-            "only the author may change a proposal; this one is someone else's",
-            code="not_your_proposal",
-            message_nl="alleen de indiener mag een voorstel wijzigen; dit voorstel is van iemand anders",
-        )
-    if round_.phase != Phase.SUBMISSION.value:
-        raise _wrong_phase(round_, Phase.SUBMISSION.value, "change a proposal")
-    if proposal.status != ProposalStatus.SUBMITTED.value and ruleset.has_phase(Phase.REVIEW.value):
-        raise Conflict(
-            f"the proposal is {proposal.status} and can no longer change", code="proposal_not_open"
-        )
+    _, ruleset, rules, proposal = await _authors_open_proposal(
+        session, settings, round_id, proposal_id, user, "change"
+    )
     area_codes = [a.code for a in await round_areas(session, round_id)]
     area = data.area if data.area is not None else proposal.area_code
     category = data.category if "category" in data.model_fields_set else proposal.category
@@ -404,6 +425,22 @@ async def update_proposal(
         proposal.description = data.description
     if not ruleset.has_phase(Phase.REVIEW.value):
         proposal.final_cost_cents = cost
+    session.add(proposal)
+    await session.commit()
+    await session.refresh(proposal)
+    return await _read_one(session, settings, proposal, user)
+
+
+async def withdraw_proposal(
+    session: AsyncSession, settings: Settings, round_id: str, proposal_id: int, user: User
+) -> ProposalRead:
+    """The author takes their proposal back during the submission phase; it then no longer
+    counts towards their limit."""
+    await lock_round(session, round_id)
+    _, _, _, proposal = await _authors_open_proposal(
+        session, settings, round_id, proposal_id, user, "withdraw"
+    )
+    proposal.status = ProposalStatus.WITHDRAWN.value
     session.add(proposal)
     await session.commit()
     await session.refresh(proposal)

@@ -582,3 +582,22 @@ async def test_without_a_review_a_proposal_reaches_the_ballot_at_its_estimate(
     assert voting["phase"] == "voting"
     on_ballot = (await client.get(f"/api/rounds/{round_id}/proposals")).json()
     assert [p["ballot_code"] for p in on_ballot] == ["001", "002"]
+
+
+async def test_an_author_withdraws_a_proposal_and_may_then_submit_another(
+    client: Any, auth: Any
+) -> None:
+    round_id = await _round_in(client, auth)
+    anna = resident(auth, "anna", "WK026801")
+    ids = [
+        (await _submit(client, round_id, anna, title=f"Idee {n}")).json()["id"] for n in range(3)
+    ]
+    assert (await _submit(client, round_id, anna, title="Idee 4")).status_code == 409
+    url = f"/api/rounds/{round_id}/proposals/{ids[0]}"
+    assert (await client.delete(url, headers=resident(auth, "bram", "WK026801"))).status_code == 403
+    withdrawn = await client.delete(url, headers=anna)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert (await client.delete(url, headers=anna)).status_code == 409
+    assert (await client.patch(url, json={"title": "Toch"}, headers=anna)).status_code == 409
+    assert (await _submit(client, round_id, anna, title="Idee 4")).status_code == 201
