@@ -125,11 +125,12 @@ async def stored_bundle(settings: Any, round_id: str) -> dict[str, Any]:
 
 
 def failures(bundle: Mapping[str, Any], heads: tuple[str, ...] = ()) -> list[str]:
-    """The verifier's findings as 'check: message' lines; empty when everything is verified."""
+    """The verifier's findings as 'check at where: message' lines; empty when all is verified."""
     from stemmen.audit.verify import verify_bundle
 
     return [
-        f"{finding.check}: {finding.message}" for finding in verify_bundle(bundle, heads).findings
+        f"{finding.check} at {finding.where}: {finding.message}"
+        for finding in verify_bundle(bundle, heads).findings
     ]
 
 
@@ -345,7 +346,7 @@ async def test_before_publication_the_bundle_is_refused_to_the_public_and_previe
     # Everything checks out already but the seed (revealed at publication) and the result's log entry.
     problems = failures(after_close)
     assert problems
-    assert {problem.split(":")[0] for problem in problems} == {
+    assert {problem.split(" ")[0] for problem in problems} == {
         "seed.commitment",
         "seed.logged",
         "result.logged",
