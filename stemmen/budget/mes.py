@@ -97,8 +97,12 @@ def _electorate(
     channel_weights: Mapping[str, Fraction] | None,
 ) -> _Electorate:
     ballots = profile.merged(channel_weights)
-    scale = lcm(1, *(ballot.weight.denominator for ballot in ballots))
-    weights = [int(ballot.weight * scale) for ballot in ballots]
+    scale = lcm(1, *{ballot.weight.denominator for ballot in ballots})
+    weights = (
+        [ballot.weight.numerator for ballot in ballots]
+        if scale == 1
+        else [int(ballot.weight * scale) for ballot in ballots]
+    )
     total = sum(weights)
     if total >= _EXACT_FLOAT_INTEGERS:
         raise EqualSharesError("too many voters for exact weighted counting")
@@ -168,13 +172,23 @@ class _Purchase:
 class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
-    money_left: Mapping[int, Fraction]  # candidates not bought: their supporters' money at the end
     # Every start below this (and at least ``start``) gives exactly the same run; None: any.
     same_until: Fraction | None
+    dropped: tuple[int, ...]  # candidates their supporters could no longer afford
+    wallets: _Wallets  # the money left at the end
 
     @property
     def bought(self) -> list[int]:
         return [purchase.project for purchase in self.purchases]
+
+    def money_left(self, electorate: _Electorate) -> dict[int, Fraction]:
+        """What the supporters of each dropped candidate had left at the end (minor units)."""
+        return {
+            index: self.wallets.money_of(
+                electorate.supporters[index], electorate.supporter_weights[index]
+            )
+            for index in self.dropped
+        }
 
 
 class _Horizon:
@@ -210,7 +224,7 @@ class _Horizon:
             self.limit = root
 
     def result(self) -> Fraction | None:
-        if self.stuck:
+        if self.stuck or not self.enabled:
             return Fraction(self.p, self.q)
         return self.limit
 
@@ -223,13 +237,19 @@ class _Wallets:
     ``values[w] / (denominator * q)`` at the current start s = p/q.
     """
 
-    def __init__(self, ballot_count: int, start: Fraction) -> None:
-        self.p = start.numerator
-        self.q = start.denominator
-        self.denominator = 1
-        self.offsets: list[int] = [0]
-        self.slopes: list[int] = [1]
-        self.values: list[int] = [self.p]
+    def __init__(self, ballot_count: int, start: Fraction, *, affine: bool) -> None:
+        if affine:
+            self.p, self.q = start.numerator, start.denominator
+            self.denominator = 1
+            self.offsets: list[int] = [0]
+            self.slopes: list[int] = [1]
+        else:
+            # Only the money at this start matters: hold it as a constant (s = 0/1).
+            self.p, self.q = 0, 1
+            self.denominator = start.denominator
+            self.offsets = [start.numerator]
+            self.slopes = [0]
+        self.values: list[int] = [self.offsets[0] * self.q + self.slopes[0] * self.p]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
 
@@ -339,6 +359,25 @@ class _Wallets:
         return Fraction(total, self.denominator * self.q)
 
 
+class _Key:
+    """A heap entry: price rho = numerator / denominator, then tie-break rank.
+
+    Comparing two keys is one cross-multiplication, cheaper than tuples of Fractions."""
+
+    __slots__ = ("denominator", "index", "numerator", "rank")
+
+    def __init__(self, numerator: int, denominator: int, rank: int, index: int) -> None:
+        self.numerator = numerator
+        self.denominator = denominator
+        self.rank = rank
+        self.index = index
+
+    def __lt__(self, other: _Key) -> bool:
+        left = self.numerator * other.denominator
+        right = other.numerator * self.denominator
+        return left < right or (left == right and self.rank < other.rank)
+
+
 @dataclass(frozen=True, slots=True)
 class _Price:
     rho: Fraction  # at the current start
@@ -421,24 +460,25 @@ def _run(
     horizon_wanted: bool = False,
 ) -> _Run:
     """One run of MES with ``start`` money per unit of weight."""
-    wallets = _Wallets(len(electorate.weights), start)
+    wallets = _Wallets(len(electorate.weights), start, affine=horizon_wanted)
     horizon = _Horizon(start, horizon_wanted)
     dirty = dict.fromkeys(candidates, True)
     # rho = (offset + slope*s) / denominator: a lower bound of the price, exact when clean.
     bounds: dict[int, tuple[int, int, int]] = {}
-    heap: list[tuple[Fraction, int, int]] = []
+    heap: list[_Key] = []
     for index in candidates:
         # Everyone paying an equal share is the lowest price a project can ever have.
         denominator = electorate.total_utility[index] * electorate.utility_scale[index]
         bounds[index] = (costs[index], 0, denominator)
-        heap.append((Fraction(costs[index], denominator), rank[index], index))
+        heap.append(_Key(costs[index], denominator, rank[index], index))
     heapq.heapify(heap)
     prices: dict[int, _Price] = {}
     purchases: list[_Purchase] = []
     dropped: list[int] = []
     ballot_count = len(electorate.weights)
     while heap:
-        _, position, index = heap[0]
+        top = heap[0]
+        position, index = top.rank, top.index
         if dirty[index]:
             heapq.heappop(heap)
             dirty[index] = False
@@ -450,7 +490,9 @@ def _run(
                 continue
             prices[index] = priced
             bounds[index] = (priced.offset, priced.slope, priced.denominator)
-            heapq.heappush(heap, (priced.rho, position, index))
+            heapq.heappush(
+                heap, _Key(priced.rho.numerator, priced.rho.denominator, position, index)
+            )
             continue
         # A clean top is the true minimum: every other key is a lower bound of its price,
         # and equal prices are ordered by the tie-break rank.
@@ -482,11 +524,7 @@ def _run(
             for other in dirty:
                 if not dirty[other] and touched[electorate.supporters[other]].any():
                     dirty[other] = True
-    money_left = {
-        index: wallets.money_of(electorate.supporters[index], electorate.supporter_weights[index])
-        for index in dropped
-    }
-    return _Run(start, tuple(purchases), money_left, horizon.result())
+    return _Run(start, tuple(purchases), horizon.result(), tuple(dropped), wallets)
 
 
 def _add_one(
@@ -511,6 +549,11 @@ def _add_one(
     current = _run(electorate, candidates, costs, rank, start, horizon_wanted=True)
     runs = 1
     previous: _Run | None = None
+    # Tracking the horizon costs more than a plain run; where the outcome's structure changes
+    # at almost every increment it buys nothing, so it is switched off for a growing number
+    # of runs after each time it failed to skip anything.
+    pause = 0
+    paused_for = 0
     while True:
         spent = sum(costs[index] for index in current.bought)
         if spent > budget:
@@ -525,10 +568,23 @@ def _add_one(
             return current, runs, increments
         # The smallest increment whose start money reaches the limit (at least one more).
         needed = (limit - start) / step
-        increments = max(increments + 1, -(-needed.numerator // needed.denominator))
+        target = max(increments + 1, -(-needed.numerator // needed.denominator))
+        if paused_for == 0 and target == increments + 1:
+            pause = min(2 * pause, 32) if pause else 2
+            paused_for = pause
+        elif target > increments + 1:
+            pause = 0
+        elif paused_for:
+            paused_for -= 1
+        increments = target
         previous = current
         current = _run(
-            electorate, candidates, costs, rank, start + increments * step, horizon_wanted=True
+            electorate,
+            candidates,
+            costs,
+            rank,
+            start + increments * step,
+            horizon_wanted=paused_for == 0,
         )
         runs += 1
 
@@ -740,7 +796,7 @@ def _allocation(
             }
         )
     funded = set(order)
-    money_left = final_run.money_left if final_run is not None else {}
+    money_left = final_run.money_left(electorate) if final_run is not None else {}
     outcomes: list[ProjectOutcome] = []
     for index, project in enumerate(projects):
         if index not in funded:
