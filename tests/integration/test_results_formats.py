@@ -68,3 +68,37 @@ async def test_a_ranked_budget_round_publishes_the_order_best_first(
     pb = (await client.get(f"/api/rounds/{budget.round_id}/cast-vote-record?area=WK026801")).text
     assert f"{receipt['receipt_hash']};{east[2]},{east[0]},{east[1]};" in pb
     assert_verified(await bundle_of(settings, budget.round_id))
+
+
+async def test_channel_weights_make_paper_and_online_each_half_of_the_outcome(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    from tests.integration.test_paper import confirm, enter, open_batch
+
+    document = budget_ruleset_without_supports()
+    document["allocation"]["channel_weights"] = {"online": 1, "paper": 1}
+    budget = await open_budget_round(client, auth, document=document)
+    east = [code for code, _ in budget.ballot["WK026801"]]
+    # Three online ballots for project 1, one paper ballot for project 0: half the outcome each.
+    for index in range(3):
+        await cast_ok(
+            client, auth, budget.round_id, f"o{index}", "WK026801", {"approvals": [east[1]]}
+        )
+    batch = await open_batch(client, auth, budget.round_id)
+    entered = await enter(
+        client, auth, budget.round_id, batch, "p0", "WK026801", {"approvals": [east[0]]}
+    )
+    assert entered.status_code == 201, entered.text
+    assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    result = await result_of(client, budget.round_id)
+    [east_result] = [item for item in result["results"] if item["area"] == "WK026801"]
+    support = {
+        project["id"]: project["support"] for project in east_result["allocation"]["projects"]
+    }
+    assert support[east[0]] == support[east[1]]  # 1 paper ballot weighs as much as 3 online
+    pb = (await client.get(f"/api/rounds/{budget.round_id}/cast-vote-record?area=WK026801")).text
+    assert "voter_id;vote;nonce;voting_method" in pb
+    assert pb.count(";paper") == 1
+    assert_verified(await bundle_of(settings, budget.round_id))
