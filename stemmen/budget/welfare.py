@@ -147,22 +147,25 @@ def _solve(
         lower[index] = 1
     for index in fixed_zero:
         upper[index] = 0
+    # Every row sums integers over binary variables, so its value is an integer: bounds half a
+    # unit outside the true ones change nothing exactly, yet leave the solver's floating-point
+    # tolerances no room to accept a set that is one unit over (the exact check follows anyway).
     matrix_rows: list[Any] = [np.array(problem.costs, dtype=float)]
     low: list[float] = [-np.inf]
-    high: list[float] = [float(problem.budget)]
+    high: list[float] = [problem.budget + 0.5]
     for _, members, minimum, maximum in problem.group_rows:
         row = np.zeros(count)
         for index in members:
             row[index] = problem.costs[index]
         matrix_rows.append(row)
-        low.append(-np.inf if minimum is None else float(minimum))
-        high.append(np.inf if maximum is None else float(maximum))
+        low.append(-np.inf if minimum is None else minimum - 0.5)
+        high.append(np.inf if maximum is None else maximum + 0.5)
     for members in problem.exclusive:
         row = np.zeros(count)
         row[members] = 1
         matrix_rows.append(row)
         low.append(-np.inf)
-        high.append(1)
+        high.append(1.5)
     for coefficients, row_low, row_high in extra_rows:
         matrix_rows.append(np.asarray(coefficients, dtype=float))
         low.append(row_low)
@@ -313,7 +316,7 @@ def max_welfare(
         fixed_one=fixed_one,
         fixed_zero=fixed_zero,
     )
-    if max(welfare, default=0) * len(welfare) >= _EXACT_FLOAT_LIMIT:
+    if max(map(abs, welfare), default=0) * len(welfare) >= _EXACT_FLOAT_LIMIT:
         raise WelfareError("welfare values too large for an exact solve in double precision")
 
     solves = 0
