@@ -364,7 +364,10 @@ def max_welfare(
         if exact(other) > best:
             chosen, best = other, exact(other)
             continue
-        unique = exact(other) < best  # below only through rounding: nothing else is as good
+        # Below the optimum only through the solver's tolerances: the set found stays, but
+        # the second solve proved nothing.
+        unique = exact(other) < best
+        proved = False
         break
     if not unique:
         chosen_set = _lexicographic_optimum(problem, best, rank, chosen_set, solve, exact)
