@@ -186,3 +186,30 @@ def test_threshold_excludes_projects_below_the_minimum(election) -> None:
     assert set(allocation.selected) == {"p2", "p3"}
     assert "below the minimum of 2" in allocation.outcome("p4").reason
     assert allocation.options["threshold"] == 2
+
+
+def test_welfare_differing_by_one_in_ten_billion_is_told_apart() -> None:
+    instance, profile = parse_pabulib(
+        "META\nkey;value\nbudget;10000000001\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
+        "a;10000000000\nb;10000000001\nc;5000000000\nd;5000000001\n"
+        "VOTES\nvoter_id;vote\n1;a,b,c,d\n"
+    )
+    allocation = max_welfare(instance, profile, satisfaction="cost")
+    # a alone gives 10000000000, one less than b alone or c + d (10000000001 each): those two
+    # tie, and the tie-break (id) prefers the set holding b, since "b" < "c".
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == 10000000001
+    assert allocation.selected == ("b",)
+    assert allocation.solver["unique_optimum"] is False
+
+
+@settings(max_examples=30, deadline=None)
+@given(elections(vote_types=("approval",), max_voters=6, max_cost=10**9))
+def test_max_welfare_equals_brute_force_with_large_costs(election) -> None:
+    instance, profile = election
+    for satisfaction in ("cardinality", "cost"):
+        allocation = max_welfare(instance, profile, satisfaction=satisfaction)
+        welfare, chosen = brute_force(instance, profile, satisfaction, TieBreak.default())
+        assert allocation.solver is not None
+        assert allocation.solver["welfare"] == welfare
+        assert set(allocation.selected) == chosen
