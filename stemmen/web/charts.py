@@ -19,11 +19,12 @@ from html import escape
 from stemmen.ballots.money import format_eur
 from stemmen.web.i18n import translate
 
-WIDTH = 640
+WIDTH = 420
 MARGIN = 8
 BAR_HEIGHT = 18
 ROW_HEIGHT = 46
-VALUE_SPACE = 230
+# Bars with a value line under them: at phone width the whole chart is readable.
+VALUED_ROW_HEIGHT = 66
 INK = "#1b1b1b"
 BRAND = "#0b4f8a"
 LIGHT = "#dfe8f1"
@@ -101,7 +102,7 @@ def budget_chart(
     """Support per project as horizontal bars (funded: hatched and marked in words), then the
     funded projects' costs stacked against a line at the budget."""
     t = translate
-    room = WIDTH - 2 * MARGIN - VALUE_SPACE
+    room = WIDTH - 2 * MARGIN
     most = max((p.support for p in projects), default=0)
     funded = [p for p in projects if p.funded]
     spent = sum(p.cost_cents for p in funded)
@@ -113,7 +114,7 @@ def budget_chart(
         spent=format_eur(spent, lang),
         budget=format_eur(budget_cents, lang),
     )
-    body_height = MARGIN + 20 + ROW_HEIGHT * len(projects)
+    body_height = MARGIN + 20 + VALUED_ROW_HEIGHT * len(projects)
     height = body_height + 110
     parts = _header(chart_id, height, title, description)
     parts.append(
@@ -135,12 +136,12 @@ def budget_chart(
             f'<text x="{MARGIN}" y="{y + 12}" fill="{INK}">{_text(project.label)}</text>'
             f'<rect x="{MARGIN}" y="{y + 18}" width="{width}" height="{BAR_HEIGHT}" '
             f'fill="{fill}" stroke="{INK}" stroke-width="1"/>'
-            f'<text x="{MARGIN + width + 6}" y="{y + 32}" fill="{INK}">'
+            f'<text x="{MARGIN}" y="{y + 54}" fill="{INK}">'
             f"{_text(votes)} · "
             f'<tspan font-weight="{700 if project.funded else 400}">'
             f"{_text(('✓ ' if project.funded else '') + mark)}</tspan></text></g>"
         )
-        y += ROW_HEIGHT
+        y += VALUED_ROW_HEIGHT
     # The budget panel: what the funded projects cost together, against the budget line.
     y += 14
     parts.append(
@@ -194,7 +195,7 @@ def grades_chart(
     if len(grade_labels) > len(GRADE_FILLS):
         fills = ["#7a7a7a" if i % 2 else "#3a3a3a" for i in range(len(grade_labels))] + ["#ffffff"]
     full = WIDTH - 2 * MARGIN
-    legend_rows = (len(names) + 2) // 3
+    legend_rows = (len(names) + 1) // 2
     height = MARGIN + ROW_HEIGHT * len(rows) + 26 * legend_rows + 20
     description = t("chart.grades.desc", lang, options=len(rows), grades=", ".join(grade_labels))
     parts = _header(chart_id, height, title, description)
@@ -229,8 +230,8 @@ def grades_chart(
         y += ROW_HEIGHT
     y += 6
     for index, name in enumerate(names):
-        column, line = index % 3, index // 3
-        lx = MARGIN + column * (full // 3)
+        column, line = index % 2, index // 2
+        lx = MARGIN + column * (full // 2)
         ly = y + line * 26
         parts.append(
             f'<rect x="{lx}" y="{ly}" width="16" height="16" fill="{fills[index]}" '
@@ -250,9 +251,11 @@ def ranking_chart(
 ) -> str:
     """The ranking, first place on top, each with its score; bars when scores are numbers."""
     t = translate
-    room = WIDTH - 2 * MARGIN - VALUE_SPACE
+    room = WIDTH - 2 * MARGIN
     most = max((row.value or 0 for row in rows), default=0)
-    height = MARGIN + ROW_HEIGHT * len(rows) + 8
+    # Without numeric scores (grades, for instance) there are no bars: the score sits closer.
+    row_height, score_y = (VALUED_ROW_HEIGHT, 54) if most > 0 else (ROW_HEIGHT, 34)
+    height = MARGIN + row_height * len(rows) + 8
     first = [row.label for row in rows if row.position == 1]
     description = t("chart.ranking.desc", lang, options=len(rows), first=", ".join(first) or "-")
     parts = _header(chart_id, height, title, description)
@@ -273,8 +276,8 @@ def ranking_chart(
         if row.score is not None:
             score = t("chart.score", lang, score=row.score)
             parts.append(
-                f'<text x="{MARGIN + width + 6}" y="{y + 32}" fill="{INK}">{_text(score)}</text>'
+                f'<text x="{MARGIN}" y="{y + score_y}" fill="{INK}">{_text(score)}</text>'
             )
-        y += ROW_HEIGHT
+        y += row_height
     parts.append("</svg>")
     return "".join(parts)

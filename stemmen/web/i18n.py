@@ -202,7 +202,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Kies er minstens {low} en hoogstens {high}.",
         "en": "Choose at least {low} and at most {high}.",
     },
-    "vote.no_limit": {"nl": "zoveel als u wilt", "en": "as many as you like"},
+    "vote.at_least": {"nl": "Kies er minstens {low}.", "en": "Choose at least {low}."},
     "vote.grades_hint": {
         "nl": "Geef elke optie een oordeel, of kies geen mening.",
         "en": "Give each option a grade, or choose no opinion.",
