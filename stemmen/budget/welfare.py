@@ -64,13 +64,17 @@ def project_welfare(
     profile: Profile,
     satisfaction: str,
     channel_weights: Mapping[str, Fraction] | None = None,
+    voters: Sequence[Support] | None = None,
 ) -> list[Support]:
-    """Welfare each project adds when funded."""
+    """Welfare each project adds when funded (``voters``: supporters, when already counted)."""
     if satisfaction not in SATISFACTIONS:
         raise WelfareError(f"unknown satisfaction {satisfaction!r}: use one of {SATISFACTIONS}")
     if satisfaction == "points":
         return project_support(instance, profile, "points", channel_weights)
-    voters = project_support(instance, profile, "voters", channel_weights)
+    if voters is None:
+        voters = project_support(instance, profile, "voters", channel_weights)
+    if satisfaction == "cardinality":
+        return list(voters)
     if satisfaction == "cardinality":
         return voters
     return [value * project.cost for value, project in zip(voters, instance.projects, strict=True)]
@@ -272,7 +276,8 @@ def max_welfare(
 ) -> Allocation:
     """The set of projects of greatest total welfare within the budget and the constraints."""
     order_rule = TieBreak.parse(tie_break)
-    values = project_welfare(instance, profile, satisfaction, channel_weights)
+    supporters = project_support(instance, profile, "voters", channel_weights)
+    values = project_welfare(instance, profile, satisfaction, channel_weights, supporters)
     welfare, scale = _integer_welfare(values)
     projects = instance.projects
     index_of = {project.id: index for index, project in enumerate(projects)}
@@ -348,8 +353,7 @@ def max_welfare(
             "the solver returned an infeasible set: " + "; ".join(_violations(problem, chosen))
         )
     best = exact(chosen)
-    support_for_ties = project_support(instance, profile, "voters", channel_weights)
-    rank = order_rule.rank(instance, support_for_ties)
+    rank = order_rule.rank(instance, supporters)
     # One more solve looks, among all sets at least as good, for the one farthest from the set
     # found. If that is the set itself, it is the only optimum (and so provably optimal); if it
     # is better, take it and look again; if it is as good, the tie-break chooses below.
