@@ -75,8 +75,6 @@ def project_welfare(
         voters = project_support(instance, profile, "voters", channel_weights)
     if satisfaction == "cardinality":
         return list(voters)
-    if satisfaction == "cardinality":
-        return voters
     return [value * project.cost for value, project in zip(voters, instance.projects, strict=True)]
 
 
