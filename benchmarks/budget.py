@@ -107,6 +107,7 @@ class Row:
     ours_process: float | None = None
     pabutools: float | None = None
     pabutools_note: str = ""
+    ours_note: str = ""
     same: str = ""
 
     def ratio(self) -> float | None:
@@ -132,10 +133,48 @@ def time_in_process(
     return best, result
 
 
-def time_process(path: Path, arguments: list[str]) -> float | None:
+OURS_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from stemmen.budget.pabulib import read_pabulib
+from stemmen.budget.registry import allocate
+instance, profile = read_pabulib(sys.argv[2])
+options = json.loads(sys.argv[4])
+best = None
+spent = 0.0
+while best is None or (spent < 1.0 and best < 0.3):
+    started = time.process_time()
+    result = allocate(instance, profile, sys.argv[3], **options)
+    elapsed = time.process_time() - started
+    best = elapsed if best is None else min(best, elapsed)
+    spent += elapsed
+print(json.dumps({"rule": best, "selected": sorted(result.selected)}))
+"""
+
+
+def time_ours_child(
+    path: Path, rule: str, options: dict[str, Any], timeout: float
+) -> tuple[float | None, str, list[str] | None]:
+    """Our rule alone (best of a few runs), in a child process that a timeout can stop."""
+    try:
+        finished = subprocess.run(
+            [str(PYTHON), "-c", OURS_CHILD, str(ROOT), str(path), rule, json.dumps(options)],
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"timeout > {timeout:g} s", None
+    if finished.returncode != 0:
+        return None, "error: " + finished.stderr.decode().strip().splitlines()[-1][:60], None
+    answer = json.loads(finished.stdout.decode().strip().splitlines()[-1])
+    return float(answer["rule"]), "", list(answer["selected"])
+
+
+def time_process(path: Path, arguments: list[str], repeats: int = 2) -> float | None:
     command = [str(STEMMEN), "budget", "allocate", str(path), *arguments, "--format", "json", "-q"]
     best: float | None = None
-    for _ in range(2):
+    for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         finished = subprocess.run(command, capture_output=True, check=False, cwd=ROOT)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -234,18 +273,26 @@ def run_file(
         print(f"  {label} {rule}: ours ...", file=sys.stderr, flush=True)
         options = dict(options)
         name = options.pop("rule")
-        row.ours, ours_result = time_in_process(
-            lambda name=name, options=options: allocate(instance, profile, name, **options)
-        )
-        if not arguments.no_process:
-            row.ours_process = time_process(path, cli)
+        ours_selected: list[str] | None = None
+        if arguments.ours_timeout:
+            row.ours, ours_note, ours_selected = time_ours_child(
+                path, name, options, arguments.ours_timeout
+            )
+            row.ours_note = ours_note
+        else:
+            row.ours, result = time_in_process(
+                lambda name=name, options=options: allocate(instance, profile, name, **options)
+            )
+            ours_selected = sorted(result.selected)
+        if not arguments.no_process and row.ours is not None:
+            row.ours_process = time_process(path, cli, 1 if row.ours > 2 else 2)
         if not arguments.no_pabutools and not row.pabutools_note:
             print(f"  {label} {rule}: pabutools ...", file=sys.stderr, flush=True)
             row.pabutools, row.pabutools_note, selected = time_pabutools(
                 path, rule, arguments.pabutools_timeout
             )
-            if row.pabutools is not None:
-                row.same = "yes" if sorted(ours_result.selected) == selected else "NO"
+            if row.pabutools is not None and ours_selected is not None:
+                row.same = "yes" if ours_selected == selected else "NO"
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
@@ -267,8 +314,9 @@ DIVIDER = "|---|---:|---:|---|---:|---:|---:|---:|---|"
 def format_row(row: Row) -> str:
     ratio = row.ratio()
     pabutools = seconds(row.pabutools) if row.pabutools is not None else row.pabutools_note or "-"
+    ours = seconds(row.ours) if row.ours is not None else row.ours_note or "-"
     return (
-        f"| {row.instance} | {row.voters:,} | {row.projects} | {row.rule} | {seconds(row.ours)} "
+        f"| {row.instance} | {row.voters:,} | {row.projects} | {row.rule} | {ours} "
         f"| {seconds(row.ours_process)} | {pabutools} "
         f"| {'-' if ratio is None else f'{ratio:,.0f}x'} | {row.same or '-'} |"
     )
@@ -307,6 +355,12 @@ def main() -> None:
     parser.add_argument("--rules", default=",".join(RULES), help="comma-separated rule names")
     parser.add_argument("--pabutools-timeout", type=float, default=120.0)
     parser.add_argument("--no-pabutools", action="store_true")
+    parser.add_argument(
+        "--ours-timeout",
+        type=float,
+        default=0.0,
+        help="run our rule in a child process stopped after this many seconds (0: in-process)",
+    )
     parser.add_argument("--no-process", action="store_true", help="skip whole-process timings")
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--synthetic-only", action="store_true")
