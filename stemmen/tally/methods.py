@@ -351,32 +351,24 @@ def ranked_pairs(profile: RankedProfile, context: Context) -> Outcome:
     skipped: list[tuple[str, str]] = []
     for level in sorted(groups, reverse=True):
         group = groups[level]
-        orders: list[Sequence[tuple[int, int]]]
-        if len(group) == 1:
-            orders = [group]
-        elif context.tie_break is not None:
-            orders = [_order_pairs_by_tie_break(group, options, context)]
-        else:
-            orders = list(itertools.permutations(group))
-        next_states: dict[bytes, np.ndarray] = {}
-        for reach in states.values():
-            for order in orders:
+        if len(group) > 1 and context.tie_break is not None:
+            group = _order_pairs_by_tie_break(group, options, context)
+        if len(group) == 1 or context.tie_break is not None:
+            next_states: dict[bytes, np.ndarray] = {}
+            for reach in states.values():
                 current = reach
-                for x, y in order:
+                for x, y in group:
                     locked = lock(current, x, y)
                     if locked is None:
-                        if len(states) == 1 and len(orders) == 1:
+                        if len(states) == 1:
                             skipped.append((options[x], options[y]))
                         continue
                     current = locked
                 next_states.setdefault(current.tobytes(), current)
-            if len(next_states) * max(1, len(orders)) > MAX_RANKED_PAIRS_UNIVERSES:
-                raise TallyError(
-                    "too-many-ties",
-                    "ranked pairs has too many equal-strength majorities to try every order;"
-                    " give the rule set a tie-break",
-                )
-        states = next_states
+            states = next_states
+        else:
+            states = _lock_in_every_order(states, group, lock)
+    universes = list(states.values())
     universes = list(states.values())
     winners = [
         options[x] for x in range(m) if any(int(reach[:, x].sum()) == 1 for reach in universes)
@@ -400,6 +392,41 @@ def ranked_pairs(profile: RankedProfile, context: Context) -> Outcome:
             "orders_tried": len(universes),
         },
     )
+
+
+def _lock_in_every_order(
+    states: dict[bytes, np.ndarray],
+    group: list[tuple[int, int]],
+    lock: Callable[[np.ndarray, int, int], np.ndarray | None],
+) -> dict[bytes, np.ndarray]:
+    """Every locked graph reachable by taking the equal-strength pairs in some order.
+
+    Orders that reach the same graph with the same pairs left merge, so this explores
+    subsets of the group rather than its permutations.
+    """
+    results: dict[bytes, np.ndarray] = {}
+    seen: set[tuple[bytes, frozenset[int]]] = set()
+    stack = [(reach, frozenset(range(len(group)))) for reach in states.values()]
+    while stack:
+        reach, left = stack.pop()
+        key = (reach.tobytes(), left)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > MAX_RANKED_PAIRS_UNIVERSES:
+            raise TallyError(
+                "too-many-ties",
+                "ranked pairs has too many equal-strength majorities to try every order;"
+                " give the rule set a tie-break",
+            )
+        if not left:
+            results.setdefault(key[0], reach)
+            continue
+        for index in left:
+            x, y = group[index]
+            locked = lock(reach, x, y)
+            stack.append((reach if locked is None else locked, left - {index}))
+    return results
 
 
 def _order_pairs_by_tie_break(
