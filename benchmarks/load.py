@@ -1,0 +1,639 @@
+"""Load: how many ballots per second the service takes, at what latency, against the database's
+own limit for the same writes; and how long a 100,000-ballot round takes to close and publish.
+
+    .venv/bin/python benchmarks/load.py [--workers 2] [--concurrency 48] [--residents 6000]
+
+What it does, all on this machine over loopback:
+
+1. creates a fresh PostgreSQL database and migrates it;
+2. starts ``stemmen serve`` with several workers on it;
+3. seeds a budget round through the API (rule set, round, proposals, review, voting);
+4. drives it with a bounded number of concurrent simulated residents (httpx, async), each of
+   whom fetches their ballot and casts it; it stops when every resident has voted;
+5. checks every acknowledged ballot is in the database (``lost``);
+6. measures the database's own rate for the same writes (the ballot row, the audit event and
+   the round's chain head, one transaction each) through asyncpg directly;
+7. fills a third round with 100,000 ballots and times the close and the publication (the
+   result computed by the engine) through the API;
+8. drops the database (unless --keep-db) and ends with one line:
+   ``ballots/s=<n> p50_ms=<n> p99_ms=<n> raw_ratio=<n> lost=<n>``.
+
+Targets (issue 7): >= 1,000 ballots/s with p99 < 200 ms, >= 40% of the raw rate, and the
+100,000-ballot close and publication in under 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get(
+    "STEMMEN_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+AREAS = (("WK026801", "Oost", 5_000_000), ("WK026802", "Centrum", 4_000_000))
+PROPOSALS = (
+    ("WK026801", "Speeltuin Bottendaal", "Spelen en sport", 2_000_000),
+    ("WK026801", "Bankjes langs de Waal", "Ontmoeting", 1_200_000),
+    ("WK026801", "Geveltuinen", "Groen", 2_500_000),
+    ("WK026801", "Buurtmoestuin", "Groen", 800_000),
+    ("WK026802", "Buurtfeest", "Cultuur", 300_000),
+    ("WK026802", "Fietsenstalling", "Verkeer en veiligheid", 1_800_000),
+    ("WK026802", "Bomen op het plein", "Groen", 2_400_000),
+)
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _raw(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _ruleset() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (ROOT / "examples" / "rulesets" / "nijmegen-buurtbegroting.json").read_text()
+    )
+    document = copy.deepcopy(document)
+    document["phases"] = ["submission", "review", "voting"]
+    document["proposals"]["supports_needed"] = 0
+    document["proposals"].pop("supports_per_resident", None)
+    document["round_bounds"]["phase_days"].pop("supports", None)
+    document["allocation"]["min_support"] = None
+    return document
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stemmen",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+class Api:
+    """The seeding steps an official and a few residents take, over HTTP."""
+
+    def __init__(self, base: str, settings: Any) -> None:
+        self.http = httpx.Client(base_url=base, timeout=300)
+        self.settings = settings
+
+    def headers(self, role: str, subject: str, areas: tuple[str, ...] = ()) -> dict[str, str]:
+        from stemmen.auth import mint_token
+
+        token = mint_token(
+            self.settings, subject=subject, role=role, areas=areas, birth_date="1980-04-01"
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, expect: tuple[int, ...], **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code not in expect:
+            raise SystemExit(f"{method} {path} -> {response.status_code}: {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def voting_round(
+        self, title: str, *, open_voting: bool = True
+    ) -> tuple[str, dict[str, list[list[str]]]]:
+        official = self.headers("official", "bench-official")
+        published = self.call(
+            "POST",
+            "/api/rulesets",
+            (200, 201, 409),
+            json={"slug": "bench", "document": _ruleset()},
+            headers=official,
+        )
+        ruleset_hash = (
+            published["version"]["hash"]
+            if "version" in published
+            else self.call("GET", "/api/rulesets/bench", (200,))["latest"]["hash"]
+        )
+        created = self.call(
+            "POST",
+            "/api/rounds",
+            (201,),
+            json={
+                "ruleset_hash": ruleset_hash,
+                "title": title,
+                "areas": [{"code": c, "name": n, "budget_cents": b} for c, n, b in AREAS],
+            },
+            headers=official,
+        )
+        round_id = created["id"]
+        if not open_voting:
+            return round_id, {}
+        self.call(
+            "POST",
+            f"/api/rounds/{round_id}/phase",
+            (200,),
+            json={"to": "submission"},
+            headers=official,
+        )
+        ids = []
+        for number, (area, title_, category, cost) in enumerate(PROPOSALS):
+            proposal = self.call(
+                "POST",
+                f"/api/rounds/{round_id}/proposals",
+                (201,),
+                json={
+                    "title": title_,
+                    "description": title_,
+                    "area": area,
+                    "category": category,
+                    "estimated_cost_cents": cost,
+                },
+                headers=self.headers("resident", f"author-{number}", (area,)),
+            )
+            ids.append((proposal["id"], cost))
+        self.call(
+            "POST", f"/api/rounds/{round_id}/phase", (200,), json={"to": "review"}, headers=official
+        )
+        for proposal_id, cost in ids:
+            self.call(
+                "POST",
+                f"/api/rounds/{round_id}/proposals/{proposal_id}/review",
+                (200,),
+                json={"decision": "accept", "final_cost_cents": cost},
+                headers=official,
+            )
+        self.call(
+            "POST", f"/api/rounds/{round_id}/phase", (200,), json={"to": "voting"}, headers=official
+        )
+        costs: dict[str, list[tuple[str, int]]] = {}
+        for proposal in self.call(
+            "GET", f"/api/rounds/{round_id}/proposals", (200,), headers=official
+        ):
+            if proposal["on_ballot"]:
+                costs.setdefault(proposal["area"], []).append(
+                    (proposal["ballot_code"], proposal["final_cost_cents"])
+                )
+        budgets = {code: budget for code, _, budget in AREAS}
+        # Every choice of one or two projects that fits the area's budget.
+        ballot = {
+            area: [
+                sorted(code for code, _ in pair)
+                for size in (1, 2)
+                for pair in itertools.combinations(items, size)
+                if sum(cost for _, cost in pair) <= budgets[area]
+            ]
+            for area, items in costs.items()
+        }
+        return round_id, ballot
+
+
+def _choice(rng: random.Random, choices: list[list[str]]) -> dict[str, Any]:
+    return {"approvals": rng.choice(choices)}
+
+
+async def drive(
+    base: str,
+    round_id: str,
+    residents: list[tuple[str, str, dict[str, str]]],
+    ballot: dict[str, list[list[str]]],
+    concurrency: int,
+) -> tuple[float, list[float], list[float], set[str], dict[Any, int]]:
+    """Every resident fetches their ballot and casts it, at most ``concurrency`` at once."""
+    rng = random.Random(2026)
+    queue: asyncio.Queue[tuple[str, str, dict[str, str]]] = asyncio.Queue()
+    for resident in residents:
+        queue.put_nowait(resident)
+    cast_ms: list[float] = []
+    fetch_ms: list[float] = []
+    acknowledged: set[str] = set()
+    statuses: dict[Any, int] = {}
+    errors = statuses
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+
+        async def resident_loop() -> None:
+            while True:
+                try:
+                    _, area, headers = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                started = time.perf_counter()
+                try:
+                    fetched = await http.get(f"/api/rounds/{round_id}/ballot", headers=headers)
+                except httpx.HTTPError as error:
+                    # A dropped connection (a worker restarted): the resident got no ballot.
+                    key = f"fetch {type(error).__name__}"
+                    errors[key] = errors.get(key, 0) + 1
+                    continue
+                fetch_ms.append((time.perf_counter() - started) * 1000)
+                if fetched.status_code != 200:
+                    statuses[fetched.status_code] = statuses.get(fetched.status_code, 0) + 1
+                    continue
+                started = time.perf_counter()
+                try:
+                    response = await http.post(
+                        f"/api/rounds/{round_id}/ballots",
+                        json={"ballot": _choice(rng, ballot[area])},
+                        headers=headers,
+                    )
+                except httpx.HTTPError as error:
+                    # Not acknowledged, so not counted as lost whatever happened to it.
+                    key = f"cast {type(error).__name__}"
+                    errors[key] = errors.get(key, 0) + 1
+                    continue
+                cast_ms.append((time.perf_counter() - started) * 1000)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code == 201:
+                    acknowledged.add(response.json()["receipt_hash"])
+
+        started = time.perf_counter()
+        await asyncio.gather(*(resident_loop() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, cast_ms, fetch_ms, acknowledged, statuses
+
+
+async def missing(database_url: str, round_id: str, acknowledged: set[str]) -> int:
+    connection = await asyncpg.connect(_raw(database_url))
+    try:
+        stored = {
+            row[0]
+            for row in await connection.fetch(
+                "SELECT receipt_hash FROM ballots WHERE round_id = $1 AND status = 'counted'",
+                round_id,
+            )
+        }
+    finally:
+        await connection.close()
+    return len(acknowledged - stored)
+
+
+def _event_row(
+    chain: str, seq: int, prev_hash: str, kind: str, payload: dict[str, Any], moment: datetime
+) -> tuple[Any, ...]:
+    from stemmen.audit.chain import LogEntry, entry_hash, format_utc
+
+    entry = LogEntry(
+        seq=seq,
+        at=format_utc(moment),
+        round_id=chain,
+        kind=kind,
+        actor_role="resident",
+        actor=None,
+        payload=payload,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    digest = entry_hash(prev_hash, entry.body())
+    return (
+        chain,
+        seq,
+        moment,
+        entry.at,
+        chain,
+        kind,
+        "resident",
+        None,
+        json.dumps(payload),
+        prev_hash,
+        digest,
+    )
+
+
+def _ballot_row(
+    round_id: str, area: str, choices: list[list[str]], rng: random.Random
+) -> tuple[Any, ...]:
+    from stemmen.audit.receipts import (
+        ballot_record_bytes,
+        budget_ballot_record,
+        make_receipt,
+        new_nonce,
+    )
+
+    record = budget_ballot_record(round_id, area, rng.choice(choices))
+    nonce = new_nonce()
+    receipt = make_receipt(ballot_record_bytes(record), nonce)
+    voter_key = secrets.token_hex(32)
+    return (
+        round_id,
+        area,
+        voter_key,
+        f"{round_id}:{area}:{voter_key}",  # one ballot per area, as the rule set says
+        "online",
+        "counted",
+        json.dumps(record),
+        receipt.hash,
+        nonce.hex(),
+        datetime.now(UTC),
+    )
+
+
+BALLOT_COLUMNS = (
+    "round_id", "area_code", "voter_key", "live_slot", "channel", "status", "content",
+    "receipt_hash", "receipt_nonce", "created_at",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "chain", "seq", "at", "at_text", "round_id", "kind", "actor_role", "actor", "payload",
+    "prev_hash", "hash",
+)  # fmt: skip
+
+
+async def raw_rate(
+    database_url: str,
+    round_id: str,
+    ballot: dict[str, list[list[str]]],
+    count: int,
+    connections: int,
+) -> float:
+    """The same writes a cast makes (look up the voter's live ballot, insert the ballot, lock
+    and advance the round's chain head, insert the audit event), one transaction per ballot,
+    straight through asyncpg from ``connections`` connections: the database's own limit."""
+    from stemmen.audit.chain import BALLOT_ACCEPTED
+
+    rng = random.Random(7)
+    areas = sorted(ballot)
+    rows = [
+        _ballot_row(round_id, areas[n % len(areas)], ballot[areas[n % len(areas)]], rng)
+        for n in range(count)
+    ]
+    pool = await asyncpg.create_pool(_raw(database_url), min_size=connections, max_size=connections)
+    queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+    for row in rows:
+        queue.put_nowait(row)
+    insert_ballot = (
+        f"INSERT INTO ballots ({', '.join(BALLOT_COLUMNS)}) VALUES "
+        f"($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING id"
+    )
+    insert_event = (
+        f"INSERT INTO audit_events ({', '.join(EVENT_COLUMNS)}) VALUES "
+        f"($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)"
+    )
+
+    async def writer() -> None:
+        async with pool.acquire() as connection:
+            while True:
+                try:
+                    row = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                async with connection.transaction():
+                    await connection.fetchrow("SELECT id FROM ballots WHERE live_slot = $1", row[3])
+                    await connection.fetchval(insert_ballot, *row)
+                    seq, prev_hash = await connection.fetchrow(
+                        "UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash",
+                        round_id,
+                    )
+                    moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                    event = _event_row(
+                        round_id, seq, prev_hash, BALLOT_ACCEPTED,
+                        {"receipt": row[7], "channel": "online", "area": row[1]}, moment,
+                    )  # fmt: skip
+                    await connection.execute(insert_event, *event)
+                    await connection.execute(
+                        "UPDATE audit_heads SET hash = $2 WHERE chain = $1", round_id, event[-1]
+                    )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return count / elapsed
+
+
+async def fill(
+    database_url: str, round_id: str, ballot: dict[str, list[list[str]]], count: int
+) -> None:
+    """``count`` valid ballots with their audit events, chained, written in bulk (set-up only)."""
+    from stemmen.audit.chain import BALLOT_ACCEPTED
+
+    rng = random.Random(11)
+    areas = sorted(ballot)
+    connection = await asyncpg.connect(_raw(database_url))
+    try:
+        async with connection.transaction():
+            seq, prev_hash = await connection.fetchrow(
+                "SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE", round_id
+            )
+            moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            ballots, events = [], []
+            for number in range(count):
+                area = areas[number % len(areas)]
+                row = _ballot_row(round_id, area, ballot[area], rng)
+                ballots.append(row)
+                seq += 1
+                event = _event_row(
+                    round_id, seq, prev_hash, BALLOT_ACCEPTED,
+                    {"receipt": row[7], "channel": "online", "area": area}, moment,
+                )  # fmt: skip
+                events.append(event)
+                prev_hash = event[-1]
+            await connection.copy_records_to_table(
+                "ballots",
+                records=[(*row[:6], row[6], *row[7:]) for row in ballots],
+                columns=list(BALLOT_COLUMNS),
+            )
+            await connection.copy_records_to_table(
+                "audit_events", records=events, columns=list(EVENT_COLUMNS)
+            )
+            await connection.execute(
+                "UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1",
+                round_id,
+                seq,
+                prev_hash,
+            )
+    finally:
+        await connection.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=48, help="simulated residents at once")
+    parser.add_argument("--residents", type=int, default=6000)
+    parser.add_argument("--raw-ballots", type=int, default=4000)
+    parser.add_argument("--close-ballots", type=int, default=100_000)
+    parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+
+    from stemmen.config import Settings
+    from stemmen.migrate import upgrade
+
+    name = f"stemmen_load_{uuid.uuid4().hex[:10]}"
+    database_url = _with_database(ADMIN_URL, name)
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(_raw(ADMIN_URL))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(database_url)
+        secret, pseudonym_key = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+        settings = Settings(
+            database_url=database_url, jwt_secret=secret, pseudonym_key=pseudonym_key
+        )
+        env = {
+            **os.environ,
+            "STEMMEN_DATABASE_URL": database_url,
+            "STEMMEN_JWT_SECRET": secret,
+            "STEMMEN_PSEUDONYM_KEY": pseudonym_key,
+            "STEMMEN_DEVELOPMENT": "false",
+            "STEMMEN_LOG_LEVEL": "WARNING",
+            "STEMMEN_DB_POOL_SIZE": str(args.pool_size),
+            "STEMMEN_DB_MAX_OVERFLOW": "0",
+            "STEMMEN_RATELIMIT_CASTS_PER_VOTER": "1000",
+            "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
+        }
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        say(f"database {name}; {args.workers} workers on {base}; {os.cpu_count()} cores")
+        with serving(env, port, args.workers):
+            api = Api(base, settings)
+            round_id, ballot = api.voting_round("Load round")
+            say(f"round {round_id} in voting: {ballot}")
+            residents = []
+            for number in range(args.residents):
+                area = AREAS[number % len(AREAS)][0]
+                subject = f"resident-{number}"
+                residents.append((subject, area, api.headers("resident", subject, (area,))))
+            warm_up, timed = residents[: args.concurrency * 4], residents[args.concurrency * 4 :]
+            asyncio.run(drive(base, round_id, warm_up, ballot, args.concurrency))
+            elapsed, cast_ms, fetch_ms, acknowledged, statuses = asyncio.run(
+                drive(base, round_id, timed, ballot, args.concurrency)
+            )
+            rate = len(acknowledged) / elapsed
+            lost = asyncio.run(missing(database_url, round_id, acknowledged))
+            say(
+                f"HTTP: {len(acknowledged)} ballots in {elapsed:.2f} s = {rate:.0f} ballots/s "
+                f"({2 * len(timed) / elapsed:.0f} requests/s); statuses {statuses}"
+            )
+            say(
+                f"cast latency ms: p50 {percentile(cast_ms, 0.5):.1f} p90 "
+                f"{percentile(cast_ms, 0.9):.1f} p99 {percentile(cast_ms, 0.99):.1f} max "
+                f"{max(cast_ms):.1f}; fetch p50 {percentile(fetch_ms, 0.5):.1f} p99 "
+                f"{percentile(fetch_ms, 0.99):.1f}; mean {statistics.fmean(cast_ms):.1f}"
+            )
+
+            raw_round, _ = api.voting_round("Raw round", open_voting=False)
+            connections = args.workers * args.pool_size
+            raw = asyncio.run(
+                raw_rate(database_url, raw_round, ballot, args.raw_ballots, connections)
+            )
+            ratio = rate / raw
+            say(
+                f"raw asyncpg, same writes, {connections} connections: {raw:.0f} ballots/s; ratio {ratio:.2f}"
+            )
+
+            big_round, big_ballot = api.voting_round("Honderdduizend")
+            started = time.perf_counter()
+            asyncio.run(fill(database_url, big_round, big_ballot, args.close_ballots))
+            say(
+                f"filled {args.close_ballots} ballots in {time.perf_counter() - started:.1f} s (set-up)"
+            )
+            official = api.headers("official", "bench-official")
+            started = time.perf_counter()
+            api.call(
+                "POST",
+                f"/api/rounds/{big_round}/phase",
+                (200,),
+                json={"to": "closed"},
+                headers=official,
+            )
+            closed = time.perf_counter() - started
+            api.call(
+                "POST",
+                f"/api/rounds/{big_round}/phase",
+                (200,),
+                json={"to": "published"},
+                headers=official,
+            )
+            total = time.perf_counter() - started
+            result = api.call("GET", f"/api/rounds/{big_round}/result", (200,))
+            say(
+                f"{args.close_ballots} ballots: close {closed:.2f} s, publish (compute) "
+                f"{total - closed:.2f} s, total {total:.2f} s; result counts "
+                f"{result.get('ballot_count', result.get('ballots'))} ballots"
+            )
+    finally:
+        if not args.keep_db:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(
+        f"ballots/s={rate:.0f} p50_ms={percentile(cast_ms, 0.5):.1f} "
+        f"p99_ms={percentile(cast_ms, 0.99):.1f} raw_ratio={ratio:.2f} lost={lost}"
+    )
+
+
+if __name__ == "__main__":
+    main()
