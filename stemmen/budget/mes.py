@@ -27,7 +27,7 @@ Completions (pabutools' definitions, which the official results of Assen 2024 fo
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
@@ -535,6 +535,7 @@ def _add_one(
     start: Fraction,
     budget: int,
     unit: int,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[_Run | None, int, int]:
     """MES with add1 completion: (the run whose outcome counts, runs computed, increments).
 
@@ -577,6 +578,12 @@ def _add_one(
         elif paused_for:
             paused_for -= 1
         increments = target
+        if progress is not None and runs % 25 == 0:
+            per_voter = (start + increments * step) * electorate.weight_scale / unit
+            progress(
+                f"add1: {runs} runs, {increments} increments, per voter "
+                f"{decimal_text(per_voter, 2)}, {len(current.purchases)} projects bought"
+            )
         previous = current
         current = _run(
             electorate,
@@ -613,12 +620,14 @@ def equal_shares(
     tie_break: TieBreak | str | None = None,
     channel_weights: Mapping[str, Fraction] | None = None,
     rule: str = "mes",
+    progress: Callable[[str], None] | None = None,
 ) -> Allocation:
     """The Method of Equal Shares, exact, with an explanation for every project.
 
     ``satisfaction``: ``cost`` (a voter values a funded project at its cost), ``cardinality``
     (at 1) or ``points`` (at the points the ballot gives it; rankings give k, k-1, ..., 1).
     ``completion``: ``none``, ``add1``, ``greedy`` or ``add1-greedy`` (see the module text).
+    ``progress`` hears about long add1 iterations (a line every 25 runs).
     """
     _check_options(satisfaction, completion)
     order_rule = TieBreak.parse(tie_break)
@@ -641,7 +650,7 @@ def equal_shares(
         start = Fraction(budget, total_weight)
         if completion in ("add1", "add1-greedy"):
             final_run, runs, increments = _add_one(
-                electorate, candidates, costs, rank, start, budget, instance.unit
+                electorate, candidates, costs, rank, start, budget, instance.unit, progress
             )
         else:
             final_run = _run(electorate, candidates, costs, rank, start)
