@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
@@ -141,12 +141,6 @@ def next_phase(ruleset: RuleSet, phase: str) -> str | None:
     if phase not in order or phase == order[-1]:
         return None
     return order[order.index(phase) + 1]
-
-
-def phase_reached(ruleset: RuleSet, current: str, phase: str) -> bool:
-    """Whether a round in ``current`` has reached (or passed) ``phase``."""
-    order = [p.value for p in Phase]
-    return order.index(current) >= order.index(phase)
 
 
 async def closing_day(session: AsyncSession, round_: Round) -> date:
@@ -991,7 +985,3 @@ class _Option:
 
     def __init__(self, option_id: str) -> None:
         self.id = option_id
-
-
-def utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
