@@ -107,21 +107,26 @@ def rule_options(
         if channel_weights:
             options["channel_weights"] = channel_weights
         return options
-    if threshold is not None or threshold_share is not None or leftover is not None:
-        raise click.UsageError(
-            "--threshold, --threshold-share and --leftover apply to greedy rules"
-        )
+    if leftover is not None:
+        raise click.UsageError("--leftover applies to greedy rules")
+    if threshold is not None or threshold_share is not None:
+        if rule != "max-welfare":
+            raise click.UsageError(
+                "--threshold and --threshold-share apply to greedy and max-welfare"
+            )
+        if threshold is not None:
+            options["threshold"] = Fraction(threshold)
+        if threshold_share is not None:
+            options["threshold_share"] = threshold_share
     if rule == "max-welfare":
         options["satisfaction"] = satisfaction or "cardinality"
-        if channel_weights:
-            options["channel_weights"] = channel_weights
     elif rule == "mes":
         options["satisfaction"] = satisfaction or "cost"
         options["completion"] = completion or "none"
     elif satisfaction is not None:
         raise click.UsageError(f"--satisfaction does not apply to {rule}")
-    if channel_weights and rule not in ("max-welfare",):
-        raise click.UsageError(f"--channel-weights does not apply to {rule}")
+    if channel_weights:
+        options["channel_weights"] = channel_weights
     return options
 
 
@@ -210,6 +215,8 @@ def allocate_command(
         leftover=leftover,
         channel_weights=_parse_channel_weights(channel_weights, profile),
     )
+    if rule == "mes" and not quiet:
+        options["progress"] = say  # MES with add1 can take a while on city-wide files
     say(f"running {rule}")
     allocation = _run(instance, profile, rule, order, options)
     say("done")

@@ -216,3 +216,14 @@ def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     code, output = run("allocate", str(tmp_path / "none.pb"))
     assert code == 1
     assert "No such file" in output
+
+
+def test_max_welfare_takes_a_threshold_and_greedy_only_a_leftover(pb_file: Path) -> None:
+    code, output = run(
+        "allocate", str(pb_file), "--rule", "max-welfare", "--threshold", "2", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(output)["selected"] == ["a"]
+    code, output = run("allocate", str(pb_file), "--rule", "max-welfare", "--leftover", "stop")
+    assert code == 2
+    assert "--leftover applies to greedy rules" in output
