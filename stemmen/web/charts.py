@@ -275,9 +275,7 @@ def ranking_chart(
             )
         if row.score is not None:
             score = t("chart.score", lang, score=row.score)
-            parts.append(
-                f'<text x="{MARGIN}" y="{y + score_y}" fill="{INK}">{_text(score)}</text>'
-            )
+            parts.append(f'<text x="{MARGIN}" y="{y + score_y}" fill="{INK}">{_text(score)}</text>')
         y += row_height
     parts.append("</svg>")
     return "".join(parts)

@@ -33,7 +33,13 @@ async def form_values(request: AnyRequest) -> dict[str, list[str]]:
 
 
 def message(
-    request: AnyRequest, heading_key: str, text: str, *, kind: str = "error", status: int = 200
+    request: AnyRequest,
+    heading_key: str,
+    text: str,
+    *,
+    kind: str = "error",
+    status: int = 200,
+    signin_link: bool = False,
 ) -> Template:
     lang = page_language(request)
     response = render(
@@ -42,6 +48,7 @@ def message(
         heading=translate(heading_key, lang),
         message=text,
         kind=kind,
+        signin_link=signin_link,
     )
     response.status_code = status
     return response
@@ -49,7 +56,11 @@ def message(
 
 def needs_sign_in(request: AnyRequest) -> Template:
     return message(
-        request, "error.title", translate("error.signin_needed", page_language(request)), status=401
+        request,
+        "error.title",
+        translate("error.signin_needed", page_language(request)),
+        status=401,
+        signin_link=True,
     )
 
 

@@ -16,7 +16,7 @@ from tests.integration.round_helpers import (
     open_preferendum_round,
     publish_ruleset,
 )
-from tests.integration.web_helpers import sign_in, sign_in_resident, submit, text_of
+from tests.integration.web_helpers import csrf_token, sign_in, sign_in_resident, submit, text_of
 
 OOST = "WK026801"
 
@@ -325,3 +325,71 @@ async def test_every_form_posts_and_carries_a_csrf_token(
             assert 'name="_csrf_token"' in form
     refused = await client.post(f"/rounds/{budget.round_id}/vote", data={"choice": "001"})
     assert refused.status_code == 403
+
+
+async def test_residents_support_and_withdraw_support_on_the_round_page(
+    client: Any, auth: Any, token: Any
+) -> None:
+    from tests.integration.round_helpers import example_ruleset
+
+    ruleset_hash = await publish_ruleset(client, auth, example_ruleset("nijmegen-buurtbegroting"))
+    created = await create_round(
+        client, auth, ruleset_hash, areas=(("WK026801", "Oost", 5_000_000),)
+    )
+    round_id = created["id"]
+    await move(client, auth, round_id, "submission")
+    sign_in_resident(client, token, "author", OOST)
+    await propose(client, round_id, title="Moestuin")
+    await move(client, auth, round_id, "review")
+    listed = await client.get(f"/api/rounds/{round_id}/proposals", headers=auth("official"))
+    proposal = listed.json()[0]["id"]
+    await client.post(
+        f"/api/rounds/{round_id}/proposals/{proposal}/review",
+        json={"decision": "accept", "final_cost_cents": 1_000_000},
+        headers=auth("official"),
+    )
+    await move(client, auth, round_id, "supports")
+    sign_in_resident(client, token, "supporter", OOST)
+    page = f"/rounds/{round_id}"
+    action = f"/rounds/{round_id}/proposals/{proposal}/support"
+    supported = await submit(client, page, action, {"action": "support"})
+    assert "U steunt dit voorstel" in text_of(supported.text)
+    again = await client.post(
+        action,
+        data={"action": "support", "_csrf_token": csrf_token((await client.get(page)).text)},
+    )
+    assert again.status_code == 409
+    assert "U steunt voorstel" in text_of(again.text)
+    withdrawn = await submit(client, page, action, {"action": "withdraw"})
+    assert "Steun dit voorstel" in text_of(withdrawn.text)
+
+
+async def test_official_adds_a_question_to_a_preferendum_through_the_page(
+    client: Any, auth: Any, token: Any
+) -> None:
+    poll = await open_preferendum_round(client, auth, questions=(), open_voting=False)
+    sign_in(client, token, "official", "j.devries")
+    manage = f"/manage/rounds/{poll.round_id}"
+    added = await submit(
+        client,
+        manage,
+        f"{manage}/questions",
+        {"key": "parkeren", "title": "Betaald parkeren?", "options": "ja; Ja\nnee; Nee"},
+    )
+    shown = text_of(added.text)
+    assert "Betaald parkeren?" in shown
+    assert "majority-judgment" in shown
+    refused = await submit(
+        client, manage, f"{manage}/questions", {"key": "leeg", "title": "Eén optie", "options": "a"}
+    )
+    assert refused.status_code == 422
+    assert "Opties" in text_of(refused.text)
+    public = text_of((await client.get(f"/rounds/{poll.round_id}")).text)
+    assert "Betaald parkeren?" in public
+
+
+async def test_signing_in_is_offered_when_a_page_needs_it(client: Any, auth: Any) -> None:
+    budget = await open_budget_round(client, auth)
+    page = await client.get(f"/rounds/{budget.round_id}/vote")
+    assert page.status_code == 401
+    assert 'href="/signin"' in page.text
