@@ -336,8 +336,11 @@ def compare_command(file: Path, tie_break: str, output_format: str, quiet: bool)
     for label, rule, options in COMPARED_RULES:
         say(f"running {label}")
         started = time.perf_counter()
+        extra = {"progress": say} if rule == "mes" and not quiet else {}
         try:
-            results.append((label, allocate(instance, profile, rule, tie_break=order, **options)))
+            results.append(
+                (label, allocate(instance, profile, rule, tie_break=order, **options, **extra))
+            )
         except Exception as error:  # one failing rule must not hide the others
             results.append((label, f"not available: {error}"))
         say(f"{label} took {time.perf_counter() - started:.2f}s")

@@ -224,7 +224,7 @@ def _lexicographic_optimum(
     chosen: set[int],
     solve: Any,
     exact: Any,
-) -> set[int]:
+) -> tuple[set[int], bool]:
     """Among the sets of welfare ``best``, the one the tie-break prefers lexicographically.
 
     The set containing the first-ranked project wins, then the second, and so on. Projects are
@@ -245,12 +245,13 @@ def _lexicographic_optimum(
             weights[index] = float(2 ** (len(chunk) - position))
         trial, _ = solve(weights, [welfare_row], ones, zeros)
         if trial is None or exact(trial) != best or _violations(problem, trial):
-            # The solver lost the welfare optimum: keep the set already known to be optimal.
-            return current
+            # The solver lost the welfare optimum: keep the set already known to be optimal,
+            # and say the tie-break could not be applied in full.
+            return current, False
         current = set(trial)
         ones.update(index for index in chunk if index in current)
         zeros.update(index for index in chunk if index not in current)
-    return current
+    return current, True
 
 
 def max_welfare(
@@ -371,8 +372,11 @@ def max_welfare(
         unique = exact(other) < best
         proved = False
         break
+    tie_broken = True
     if not unique:
-        chosen_set = _lexicographic_optimum(problem, best, rank, chosen_set, solve, exact)
+        chosen_set, tie_broken = _lexicographic_optimum(
+            problem, best, rank, chosen_set, solve, exact
+        )
     funded = sorted(chosen_set, key=rank.__getitem__)
     money = money_formatter(instance)
     threshold_text = "" if minimum_support is None else _text(minimum_support)
@@ -447,6 +451,7 @@ def max_welfare(
                 else "HiGHS reports a gap of 0; the second solve did not finish"
             ),
             "unique_optimum": unique,
+            "tie_break_applied": tie_broken,
             "solves": solves,
         },
     )
