@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.integration.ballot_helpers import cast, cast_ok, close, publish, result_of
 from tests.integration.round_helpers import budget_ruleset_without_supports, open_budget_round
 from tests.integration.test_round_life import assert_verified, bundle_of
+
+# Whole rounds with a bundle verification each: several seconds apiece.
+pytestmark = pytest.mark.slow
 
 
 def ruleset_with_ballot(**ballot: Any) -> dict[str, Any]:

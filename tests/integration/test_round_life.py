@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.integration.ballot_helpers import cast_ok, close, publish, result_of
 from tests.integration.round_helpers import (
     example_ruleset,
@@ -14,6 +16,9 @@ from tests.integration.round_helpers import (
     open_preferendum_round,
 )
 from tests.integration.test_paper import confirm, enter, open_batch
+
+# Whole rounds with a bundle verification each: several seconds apiece.
+pytestmark = pytest.mark.slow
 
 
 async def bundle_of(settings: Any, round_id: str) -> dict[str, Any]:
