@@ -56,6 +56,8 @@ FloatArray = npt.NDArray[np.float64]
 
 # numpy sums integer weights in float64; below this bound every such sum is exact.
 _EXACT_FLOAT_INTEGERS = 2**53
+# Projects x ballots up to which the table of projects sharing a supporter is precomputed.
+_SHARES_TABLE_LIMIT = 40_000_000
 
 
 class EqualSharesError(ValueError):
@@ -78,6 +80,8 @@ class _Electorate:
     support: tuple[Fraction, ...]  # voters (or points) behind each project, in voter units
     total_utility: tuple[int, ...]  # sum of weight * utility over supporters (weight units)
     max_utility: int
+    # shares[j][k]: some ballot supports both j and k (None: too large to tabulate).
+    shares: tuple[tuple[bool, ...], ...] | None
 
 
 def _ballot_utilities(
@@ -146,6 +150,14 @@ def _electorate(
         total_utility.append(weighted)
         support.append(Fraction(weighted, scale))
         scales.append(project.cost if satisfaction == "cost" else 1)
+    shares: tuple[tuple[bool, ...], ...] | None = None
+    if count and count * len(ballots) <= _SHARES_TABLE_LIMIT:
+        incidence = np.zeros((count, len(ballots)), dtype=np.float64)
+        for index, positions in enumerate(supporters):
+            incidence[index, positions] = 1.0
+        # Counts of common ballots, exact in float64 (far below 2**53); only "> 0" is used.
+        together = (incidence @ incidence.T) > 0
+        shares = tuple(tuple(row) for row in together.tolist())
     return _Electorate(
         weights=weight_array,
         weight_scale=scale,
@@ -157,6 +169,7 @@ def _electorate(
         support=tuple(support),
         total_utility=tuple(total_utility),
         max_utility=max_utility,
+        shares=shares,
     )
 
 
@@ -518,7 +531,14 @@ def _run(
             priced.slope,
             priced.denominator // scale,
         )
-        if dirty:
+        if not dirty:
+            continue
+        if electorate.shares is not None:
+            sharing = electorate.shares[index]
+            for other in dirty:
+                if sharing[other]:
+                    dirty[other] = True
+        else:
             touched = np.zeros(ballot_count, dtype=np.bool_)
             touched[supporters] = True
             for other in dirty:
