@@ -148,8 +148,10 @@ class Profile:
     voter_columns: tuple[str, ...] = ()
     # Voters per distinct (projects, points) as the reader counted them while parsing: merging
     # a city-wide file then starts from a few thousand entries, not a hundred thousand voters.
+    # Not an __init__ argument, so dataclasses.replace(profile, voters=...) never carries
+    # counts that no longer match; the reader sets it with ``with_ballot_counts``.
     ballot_counts: Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int] | None = field(
-        default=None, compare=False, repr=False, hash=False
+        default=None, init=False, compare=False, repr=False, hash=False
     )
     _merged_cache: dict[object, tuple[Ballot, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False, hash=False
@@ -157,6 +159,15 @@ class Profile:
     _raw_counts: list[Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int]] = field(
         default_factory=list, init=False, compare=False, repr=False, hash=False
     )
+
+    def with_ballot_counts(
+        self, counts: Mapping[tuple[tuple[int, ...], tuple[int, ...] | None], int]
+    ) -> Profile:
+        """This profile, told how many voters cast each distinct ballot (must match voters)."""
+        if sum(counts.values()) != len(self.voters):
+            raise ValueError("ballot counts do not add up to the number of voters")
+        object.__setattr__(self, "ballot_counts", counts)
+        return self
 
     @property
     def voter_count(self) -> int:

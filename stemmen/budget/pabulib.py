@@ -342,7 +342,7 @@ def _build_profile(
             key = (ballot_cache[text], None)
             # Texts that differ only in spacing name the same projects.
             ballot_counts[key] = ballot_counts.get(key, 0) + count
-    return Profile(
+    profile = Profile(
         vote_type=vote_type,
         voters=tuple(voters),
         min_length=bounds["min_length"],
@@ -352,8 +352,8 @@ def _build_profile(
         min_points=bounds["min_points"],
         max_points=bounds["max_points"],
         voter_columns=tuple(header),
-        ballot_counts=ballot_counts,
     )
+    return profile if ballot_counts is None else profile.with_ballot_counts(ballot_counts)
 
 
 def _parse_vote(text: str, index_of: Mapping[str, int], line: int) -> tuple[int, ...]:

@@ -67,3 +67,15 @@ def test_allocation_json_carries_exact_money_and_every_project() -> None:
     assert data["projects"][0]["cost"] == "4.25"
     assert data["projects"][0]["funded"] is False
     assert data["tie_break"] == ["id"]
+
+
+def test_replacing_voters_never_keeps_counts_from_the_reader() -> None:
+    import dataclasses
+
+    _, profile = parse_pabulib(
+        "META\nkey;value\nbudget;5\nvote_type;approval\nPROJECTS\nproject_id;cost\na;1\nb;1\n"
+        "VOTES\nvoter_id;vote\n1;a\n2;a\n3;b\n"
+    )
+    assert profile.ballot_counts is not None
+    fewer = dataclasses.replace(profile, voters=profile.voters[:1])
+    assert [(b.projects, b.weight) for b in fewer.merged()] == [((0,), 1)]
