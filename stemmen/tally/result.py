@@ -68,8 +68,9 @@ class Tally:
 
     ``ranking`` is the full ordering as tiers of tied options, after the rule set's tie-break
     when one was given (``tie_break_steps`` then lists every use of it); ``tied_winners`` is the
-    method's own winning set before that tie-break, and ``winners`` the first tier of
-    ``ranking``. ``pairwise`` is the support matrix ``pairwise[x][y]`` = voters who rank x
+    method's own winning set before the tie-break splits the final ordering (IRV, ranked pairs
+    and STAR use it inside the method where they must decide, and those uses are steps too),
+    and ``winners`` the first tier of ``ranking``. ``pairwise`` is the support matrix ``pairwise[x][y]`` = voters who rank x
     above y (margins are ``pairwise[x][y] - pairwise[y][x]``), present on every ranked
     question; ``details`` holds method-specific evidence (path strengths, locked pairs, the
     STAR runoff, ...).
