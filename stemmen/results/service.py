@@ -42,7 +42,6 @@ from stemmen.results.schemas import ResultRead, WhatIfRead
 from stemmen.rounds.models import Phase, Round
 from stemmen.rules.document import RuleSet
 
-BUDGET_RULES = ("greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare", "mes", "phragmen")
 AFTER_CLOSE = (Phase.CLOSED.value, Phase.PUBLISHED.value)
 
 
@@ -607,11 +606,14 @@ async def what_if(
     comparison: list[dict[str, Any]] = []
     if ruleset.is_budget:
         assert ruleset.allocation is not None
-        if rule not in BUDGET_RULES:
+        from stemmen.budget.registry import RULES
+
+        budget_rules = sorted(RULES)
+        if rule not in budget_rules:
             raise InvalidInput(
-                f"unknown budget rule {rule!r}; choose one of {', '.join(BUDGET_RULES)}",
+                f"unknown budget rule {rule!r}; choose one of {', '.join(budget_rules)}",
                 code="unknown_rule",
-                details={"rules": list(BUDGET_RULES)},
+                details={"rules": budget_rules},
             )
         allocation = {
             key: value
