@@ -42,6 +42,8 @@ from stemmen.results.schemas import ResultRead, WhatIfRead
 from stemmen.rounds.models import Phase, Round
 from stemmen.rules.document import RuleSet
 
+# The rules a rule set may name (its schema's allocation.rule); what-if takes any the registry has.
+BUDGET_RULES = ("greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare", "mes", "phragmen")
 AFTER_CLOSE = (Phase.CLOSED.value, Phase.PUBLISHED.value)
 
 
