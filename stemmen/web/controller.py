@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -41,12 +42,25 @@ def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Te
             "development": request.app.state.settings.development,
             "eur": lambda cents: format_eur(int(cents), lang),
             "when": format_moment,
+            "switch_language": language_switch_href(request, lang),
             **context,
         },
     )
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+def language_switch_href(request: Request[Any, Any, Any], lang: str) -> str:
+    """Where the language switch leads: this page in the other language. A page answering a
+    form post has no address of its own to reload, so it leads back to the form's page."""
+    other = "en" if lang == "nl" else "nl"
+    if request.method == "GET":
+        return f"?lang={other}"
+    referer = urlsplit(request.headers.get("referer") or "")
+    same_site = not referer.netloc or referer.netloc == request.url.netloc
+    path = referer.path if same_site and referer.path.startswith("/") else "/"
+    return f"{path}?lang={other}"
 
 
 def _cookie_secure(request: Request[Any, Any, Any]) -> bool:

@@ -393,3 +393,44 @@ async def test_signing_in_is_offered_when_a_page_needs_it(client: Any, auth: Any
     page = await client.get(f"/rounds/{budget.round_id}/vote")
     assert page.status_code == 401
     assert 'href="/signin"' in page.text
+
+
+async def test_a_ranking_ballot_is_a_select_per_option_and_shared_places_are_explained(
+    client: Any, auth: Any, token: Any
+) -> None:
+    from tests.integration.round_helpers import example_ruleset
+
+    document = example_ruleset("preferendum")
+    document["ballot"].pop("scale")
+    document["ballot"].update(
+        {"format": "ranking", "ranking": {"complete": False, "ties_allowed": False}}
+    )
+    document["tally"]["method"] = "schulze"
+    document["round_bounds"]["allowed_methods"] = ["schulze"]
+    poll = await open_preferendum_round(client, auth, document=document)
+    sign_in_resident(client, token, "voter", "GM0268")
+    vote = f"/rounds/{poll.round_id}/vote"
+    page = (await client.get(vote)).text
+    assert '<select id="q:autoluw:rank:a" name="q:autoluw:rank:a">' in page
+    assert '<label for="q:autoluw:rank:a">Zoals nu</label>' in page
+    tied = await submit(client, vote, vote, {"q:autoluw:rank:a": "1", "q:autoluw:rank:b": "1"})
+    assert tied.status_code == 422
+    assert 'class="error"' in tied.text
+    assert '<option value="1" selected>' in tied.text  # the places given are kept
+    done = await submit(
+        client,
+        vote,
+        vote,
+        {"q:autoluw:rank:c": "1", "q:autoluw:rank:a": "2", "q:groen:rank:kade": "1"},
+    )
+    assert done.status_code == 200, text_of(done.text)
+    assert 'id="receipt-code"' in done.text
+
+
+async def test_after_a_form_post_the_language_switch_leads_back_to_the_form(
+    client: Any, auth: Any, token: Any
+) -> None:
+    round_id = await submission_round(client, auth)
+    sign_in_resident(client, token, "r1", OOST)
+    refused = await propose(client, round_id, cost="1")
+    assert f'href="/rounds/{round_id}/propose?lang=en"' in refused.text

@@ -41,7 +41,10 @@ async def submit(
     page = await client.get(page_url + query)
     assert page.status_code == 200, page.text
     return await client.post(
-        action, data={**fields, "_csrf_token": csrf_token(page.text)}, follow_redirects=True
+        action,
+        data={**fields, "_csrf_token": csrf_token(page.text)},
+        headers={"referer": str(page.url)},  # as a browser sends it with a same-site form
+        follow_redirects=True,
     )
 
 
