@@ -20,7 +20,7 @@ from stemmen.proposals.schemas import (
 )
 
 RoundId = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$", description="The round's id")]
-ProposalId = Annotated[int, PathParameter(description="The proposal's number")]
+ProposalId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="The proposal's number")]
 
 
 class ProposalController(Controller):

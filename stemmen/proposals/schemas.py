@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from stemmen.rounds.schemas import AREA_CODE_PATTERN
+from stemmen.rounds.schemas import AREA_CODE_PATTERN, MAX_CENTS
 
 
 class ProposalCreate(BaseModel):
@@ -17,7 +17,9 @@ class ProposalCreate(BaseModel):
     category: str | None = Field(
         default=None, max_length=100, description="One of the rule set's categories."
     )
-    estimated_cost_cents: int = Field(ge=0, description="Estimated cost in euro cents.")
+    estimated_cost_cents: int = Field(
+        ge=0, le=MAX_CENTS, description="Estimated cost in euro cents."
+    )
 
 
 class ProposalUpdate(BaseModel):
@@ -27,13 +29,13 @@ class ProposalUpdate(BaseModel):
     description: str | None = Field(default=None, max_length=10_000)
     area: str | None = Field(default=None, pattern=AREA_CODE_PATTERN)
     category: str | None = Field(default=None, max_length=100)
-    estimated_cost_cents: int | None = Field(default=None, ge=0)
+    estimated_cost_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
 
 
 class ProposalReview(BaseModel):
     decision: Literal["accept", "reject", "merge"]
     final_cost_cents: int | None = Field(
-        default=None, gt=0, description="Accept: the cost the municipality fixes."
+        default=None, gt=0, le=MAX_CENTS, description="Accept: the cost the municipality fixes."
     )
     reason: str | None = Field(
         default=None,
@@ -41,7 +43,7 @@ class ProposalReview(BaseModel):
         description="Reject: why, in words the resident can read. Optional otherwise.",
     )
     merge_into: int | None = Field(
-        default=None, description="Merge: the proposal this one duplicates."
+        default=None, ge=1, le=2**31 - 1, description="Merge: the proposal this one duplicates."
     )
 
 

@@ -32,6 +32,7 @@ from stemmen.proposals.schemas import (
 from stemmen.pseudonyms import pseudonym
 from stemmen.rounds.models import Phase, Round
 from stemmen.rounds.service import (
+    area_within,
     check_resident_eligible,
     closing_day,
     get_round,
@@ -44,7 +45,6 @@ from stemmen.rules.document import (
     PHASE_NAMES_NL,
     ProposalRules,
     RuleSet,
-    area_within,
 )
 
 AUTHOR = "author"
@@ -301,7 +301,9 @@ async def _check_submitter(
     if round_.phase != Phase.SUBMISSION.value:
         raise _wrong_phase(round_, Phase.SUBMISSION.value, "submit proposals")
     if rules.who_may_submit == "any-resident":
-        if not any(ruleset.eligibility.covers_area(own) for own in user.areas):
+        if not any(
+            area_within(own, outer) for own in user.areas for outer in ruleset.eligibility.areas
+        ):
             raise Forbidden(
                 f"you may not submit proposals: your sign-in places you in {', '.join(user.areas) or 'no area'}, "
                 f"outside {', '.join(ruleset.eligibility.areas)}",

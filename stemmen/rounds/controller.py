@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from stemmen.auth import officials_only
 from stemmen.rounds import service
 from stemmen.rounds.schemas import (
+    AREA_CODE_PATTERN,
     PhaseMove,
     QuestionCreate,
     QuestionRead,
@@ -34,7 +35,9 @@ class RoundController(Controller):
     async def list_rounds(
         self,
         db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area", description="CBS code")] = None,
+        area: Annotated[
+            str | None, Parameter(query="area", pattern=AREA_CODE_PATTERN, description="CBS code")
+        ] = None,
         phase: Annotated[str | None, Parameter(query="phase")] = None,
     ) -> list[RoundSummary]:
         return await service.list_rounds(db_session, area=area, phase=phase)

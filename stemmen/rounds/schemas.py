@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 AREA_CODE_PATTERN = r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$"
 QUESTION_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 OPTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+# Amounts stay exact in JSON and in the canonical audit log (integers up to 2**53 - 1).
+MAX_CENTS = 2**53 - 1
 
 
 class AreaIn(BaseModel):
@@ -22,6 +24,7 @@ class AreaIn(BaseModel):
     budget_cents: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_CENTS,
         description="Budget of this area in euro cents (budget instruments only).",
     )
 
@@ -58,7 +61,9 @@ class RoundCreate(BaseModel):
 class RoundUpdate(BaseModel):
     """Changes to a draft round; fields left out stay as they are."""
 
-    revision: int = Field(description="The revision the change is based on (from the last read).")
+    revision: int = Field(
+        ge=1, le=2**31 - 1, description="The revision the change is based on (from the last read)."
+    )
     title: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=20_000)
     areas: list[AreaIn] | None = Field(default=None, min_length=1, max_length=200)
@@ -69,6 +74,8 @@ class PhaseMove(BaseModel):
     to: str = Field(description="The phase to move to: the next one the rule set uses.")
     revision: int | None = Field(
         default=None,
+        ge=1,
+        le=2**31 - 1,
         description="Optional: refuse the move if the round changed since this revision.",
     )
 
@@ -106,7 +113,7 @@ class QuestionCreate(BaseModel):
     )
     options: list[OptionIn] = Field(min_length=2, max_length=100)
     position: int | None = Field(
-        default=None, ge=1, description="Defaults to after the last question."
+        default=None, ge=1, le=1000, description="Defaults to after the last question."
     )
 
 

@@ -601,3 +601,31 @@ async def test_an_author_withdraws_a_proposal_and_may_then_submit_another(
     assert (await client.delete(url, headers=anna)).status_code == 409
     assert (await client.patch(url, json={"title": "Toch"}, headers=anna)).status_code == 409
     assert (await _submit(client, round_id, anna, title="Idee 4")).status_code == 201
+
+
+async def test_out_of_range_numbers_are_refused_as_bad_requests_not_faults(
+    client: Any, auth: Any
+) -> None:
+    round_id = await _round_in(client, auth)
+    huge = 2**40
+    anna = resident(auth, "anna", "WK026801")
+    responses = [
+        await client.get(f"/api/rounds/{round_id}/proposals/{huge}", headers=anna),
+        await _submit(client, round_id, anna, estimated_cost_cents=2**60),
+        await client.post(
+            f"/api/rounds/{round_id}/phase",
+            json={"to": "review", "revision": huge},
+            headers=auth("official"),
+        ),
+    ]
+    assert [r.status_code for r in responses] == [400, 400, 400]
+
+
+async def test_a_token_with_a_malformed_area_claim_is_refused_not_a_fault(
+    client: Any, auth: Any
+) -> None:
+    round_id = await _round_in(client, auth)
+    response = await _submit(client, round_id, resident(auth, "odd", "Oost"))
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_eligible_area"
+    assert (await client.get("/api/rounds?area=Oost")).status_code == 400
