@@ -95,6 +95,11 @@ async def run_once(maker: async_sessionmaker[AsyncSession], now: datetime) -> Sc
                         extra={"round": round_id, "to": due, "reason": error.message},
                     )
                     break
+                except Exception as error:  # one broken round must not stop the others
+                    await session.rollback()
+                    refused.append((step, f"unexpected {type(error).__name__}; see the log"))
+                    logger.exception("scheduled move failed", extra={"round": round_id, "to": due})
+                    break
                 moved.append(step)
     return SchedulerRun(tuple(moved), tuple(refused))
 
