@@ -456,6 +456,23 @@ async def _readable_round(
     return round_, ruleset
 
 
+SEED_HIDDEN = "SEED-REVEALED-AT-PUBLICATION"
+
+
+def without_seed(value: Any, round_: Round) -> Any:
+    """The engines' explanations name the lottery seed; before publication it stays hidden."""
+    if round_.phase == Phase.PUBLISHED.value or not round_.seed:
+        return value
+    seed = round_.seed
+    if isinstance(value, str):
+        return value.replace(seed, SEED_HIDDEN)
+    if isinstance(value, Mapping):
+        return {key: without_seed(item, round_) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_seed(item, round_) for item in value]
+    return value
+
+
 async def read_result(session: AsyncSession, user: User | None, round_id: str) -> ResultRead:
     round_, _ = await _readable_round(session, user, round_id)
     try:
@@ -478,7 +495,7 @@ async def read_result(session: AsyncSession, user: User | None, round_id: str) -
         seed=round_.seed if published else None,
         seed_commitment=round_.seed_commitment,
         valid=bool(result.document.get("valid", True)),
-        results=list(result.document["results"]),
+        results=without_seed(list(result.document["results"]), round_),
     )
 
 
@@ -690,5 +707,5 @@ async def what_if(
         options=options,
         stored_rule=stored_rule,
         changes=changes,
-        comparison=comparison,
+        comparison=without_seed(comparison, round_),
     )
