@@ -353,6 +353,21 @@ async def test_before_publication_the_bundle_is_refused_to_the_public_and_previe
     }, problems
 
 
+async def test_a_draft_round_has_a_preview_with_only_its_creation_logged(
+    client: Any, auth: Any
+) -> None:
+    from tests.integration.round_helpers import create_round, publish_ruleset
+
+    ruleset_hash = await publish_ruleset(client, auth, budget_ruleset_without_supports())
+    draft = (await create_round(client, auth, ruleset_hash))["id"]
+    preview = await api_bundle(client, draft, auth("official"))
+    assert preview["preview"]["phase"] == "draft"
+    assert [entry["kind"] for entry in preview["log"]["entries"]] == ["round.created"]
+    assert preview["seed"] == {"commitment": None, "value": None}
+    assert "round.frame" in {problem.split(" ")[0] for problem in failures(preview)}
+    assert (await client.get("/api/rounds/no-such-round/bundle")).status_code == 404
+
+
 async def test_auditors_see_a_preview_before_publication_when_the_rule_set_says_so(
     client: Any, auth: Any
 ) -> None:
