@@ -203,8 +203,10 @@ def test_the_ballot_fits_a_320_pixel_screen_and_shows_focus(
     try:
         page = context.new_page()
         sign_in_resident(page, server, "dirk")
-        page.goto(f"{server.url}/rounds/{round_id}/vote")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        for path in ("/", "/signin", "/receipt", f"/rounds/{round_id}", f"/rounds/{round_id}/vote"):
+            page.goto(f"{server.url}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, f"{path} is {width} px wide"
         page.keyboard.press("Tab")  # the skip link comes first
         assert page.evaluate("document.activeElement.className") == "skip"
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
