@@ -511,6 +511,32 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def close_and_publish(api: Api, database_url: str, count: int) -> None:
+    big_round, big_ballot = api.voting_round("Honderdduizend")
+    started = time.perf_counter()
+    asyncio.run(fill(database_url, big_round, big_ballot, count))
+    say(f"filled {count} ballots in {time.perf_counter() - started:.1f} s (set-up)")
+    official = api.headers("official", "bench-official")
+    started = time.perf_counter()
+    api.call(
+        "POST", f"/api/rounds/{big_round}/phase", (200,), json={"to": "closed"}, headers=official
+    )
+    closed = time.perf_counter() - started
+    api.call(
+        "POST",
+        f"/api/rounds/{big_round}/phase",
+        (200,),
+        json={"to": "published"},
+        headers=official,
+    )
+    total = time.perf_counter() - started
+    result = api.call("GET", f"/api/rounds/{big_round}/result", (200,))
+    say(
+        f"{count} ballots: close {closed:.2f} s, publish (compute) {total - closed:.2f} s, "
+        f"total {total:.2f} s; result counts {result.get('ballot_count', result.get('ballots'))}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -522,6 +548,9 @@ def main() -> None:
     parser.add_argument("--close-ballots", type=int, default=100_000)
     parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--only-close", action="store_true", help="skip the casting and raw runs (profiling)"
+    )
     args = parser.parse_args()
 
     from stemmen.config import Settings
@@ -561,6 +590,9 @@ def main() -> None:
         say(f"database {name}; {args.workers} workers on {base}; {os.cpu_count()} cores")
         with serving(env, port, args.workers):
             api = Api(base, settings)
+            if args.only_close:
+                close_and_publish(api, database_url, args.close_ballots)
+                return
             round_id, ballot = api.voting_round("Load round")
             say(f"round {round_id} in voting: {ballot}")
             residents = []
@@ -596,36 +628,7 @@ def main() -> None:
                 f"raw asyncpg, same writes, {connections} connections: {raw:.0f} ballots/s; ratio {ratio:.2f}"
             )
 
-            big_round, big_ballot = api.voting_round("Honderdduizend")
-            started = time.perf_counter()
-            asyncio.run(fill(database_url, big_round, big_ballot, args.close_ballots))
-            say(
-                f"filled {args.close_ballots} ballots in {time.perf_counter() - started:.1f} s (set-up)"
-            )
-            official = api.headers("official", "bench-official")
-            started = time.perf_counter()
-            api.call(
-                "POST",
-                f"/api/rounds/{big_round}/phase",
-                (200,),
-                json={"to": "closed"},
-                headers=official,
-            )
-            closed = time.perf_counter() - started
-            api.call(
-                "POST",
-                f"/api/rounds/{big_round}/phase",
-                (200,),
-                json={"to": "published"},
-                headers=official,
-            )
-            total = time.perf_counter() - started
-            result = api.call("GET", f"/api/rounds/{big_round}/result", (200,))
-            say(
-                f"{args.close_ballots} ballots: close {closed:.2f} s, publish (compute) "
-                f"{total - closed:.2f} s, total {total:.2f} s; result counts "
-                f"{result.get('ballot_count', result.get('ballots'))} ballots"
-            )
+            close_and_publish(api, database_url, args.close_ballots)
     finally:
         if not args.keep_db:
             asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
