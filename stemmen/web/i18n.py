@@ -137,6 +137,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "proposal.supports": {"nl": "Steunbetuigingen", "en": "Supports"},
     "proposal.support": {"nl": "Steun dit voorstel", "en": "Support this proposal"},
     "proposal.you_support": {"nl": "U steunt dit voorstel.", "en": "You support this proposal."},
+    "proposal.withdraw": {"nl": "Voorstel intrekken", "en": "Withdraw proposal"},
     "proposal.withdraw_support": {"nl": "Steun intrekken", "en": "Withdraw support"},
     # ------------------------------------------------------------------ submitting
     "propose.title": {"nl": "Voorstel indienen", "en": "Submit a proposal"},
@@ -428,6 +429,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "For example: polling station Wijkcentrum, box 3",
     },
     "paper.label_needed": {"nl": "Geef de batch een naam.", "en": "Give the batch a name."},
+    "paper.reject_reason": {"nl": "Reden om af te keuren", "en": "Reason to reject"},
+    "paper.reject": {"nl": "Batch afkeuren", "en": "Reject batch"},
+    "paper.reason_needed": {
+        "nl": "Geef de reden waarom de batch wordt afgekeurd.",
+        "en": "Give the reason the batch is rejected.",
+    },
     "paper.open": {"nl": "Batch openen", "en": "Open batch"},
     "paper.count": {"nl": "{count} stemmen in deze batch", "en": "{count} ballots in this batch"},
     "paper.voter": {

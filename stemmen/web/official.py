@@ -362,6 +362,20 @@ class OfficialPages(Controller):
 
         return await self._act(request, db_session, round_id, action)
 
+    @post("/rounds/{round_id:str}/batches/{batch_id:int}/reject", status_code=303)
+    async def reject_batch(
+        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
+        from stemmen.ballots.service import reject_batch
+
+        async def action(user: User, form: dict[str, list[str]]) -> None:
+            reason = first(form, "reason")
+            if not reason:
+                raise PageRefusal(translate("paper.reason_needed", page_language(request)))
+            await reject_batch(db_session, user, round_id, batch_id, reason[:2000])
+
+        return await self._act(request, db_session, round_id, action)
+
     @get("/rounds/{round_id:str}/batches/{batch_id:int}")
     async def batch_page(
         self,

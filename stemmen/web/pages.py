@@ -228,6 +228,33 @@ class ResidentPages(Controller):
             )
         return Redirect(f"/rounds/{round_id}#proposal-{proposal_id}", status_code=303)
 
+    @post("/rounds/{round_id:str}/proposals/{proposal_id:int}/withdraw", status_code=303)
+    async def withdraw(
+        self,
+        round_id: RoundId,
+        proposal_id: ProposalId,
+        request: AnyRequest,
+        db_session: AsyncSession,
+    ) -> Template | Redirect:
+        from stemmen.proposals import service as proposals
+
+        user = page_user(request)
+        if user is None:
+            return needs_sign_in(request)
+        try:
+            await proposals.withdraw_proposal(
+                db_session, request.app.state.settings, round_id, proposal_id, user
+            )
+        except DomainError as failure:
+            return await self._round(
+                request,
+                db_session,
+                round_id,
+                error=error_text(failure, page_language(request)),
+                status=failure.status_code,
+            )
+        return Redirect(f"/rounds/{round_id}#proposal-{proposal_id}", status_code=303)
+
     # ----------------------------------------------------------------------- voting
 
     @get("/rounds/{round_id:str}/vote")

@@ -434,3 +434,40 @@ async def test_after_a_form_post_the_language_switch_leads_back_to_the_form(
     sign_in_resident(client, token, "r1", OOST)
     refused = await propose(client, round_id, cost="1")
     assert f'href="/rounds/{round_id}/propose?lang=en"' in refused.text
+
+
+async def test_an_author_withdraws_their_proposal_during_submission(
+    client: Any, auth: Any, token: Any
+) -> None:
+    round_id = await submission_round(client, auth)
+    sign_in_resident(client, token, "r1", OOST)
+    await propose(client, round_id, title="Te vroeg idee")
+    listed = await client.get(f"/api/rounds/{round_id}/proposals", headers=auth("official"))
+    proposal = listed.json()[0]["id"]
+    page = f"/rounds/{round_id}"
+    withdrawn = await submit(client, page, f"{page}/proposals/{proposal}/withdraw", {})
+    assert "ingetrokken" in text_of(withdrawn.text)
+    sign_in_resident(client, token, "r2", OOST)
+    other = await submit(client, page, f"{page}/proposals/{proposal}/withdraw", {})
+    assert other.status_code in (403, 404, 409)
+    assert 'class="error"' in other.text
+
+
+async def test_a_rejected_paper_batch_never_counts_and_needs_a_reason(
+    client: Any, auth: Any, token: Any
+) -> None:
+    budget = await open_budget_round(client, auth)
+    manage = f"/manage/rounds/{budget.round_id}"
+    sign_in(client, token, "official", "clerk-a")
+    await submit(client, manage, f"{manage}/batches", {"label": "Doos 2"})
+    batches = await client.get(
+        f"/api/rounds/{budget.round_id}/paper-batches", headers=auth("official")
+    )
+    batch = batches.json()[0]["id"]
+    sign_in(client, token, "official", "clerk-b")
+    without = await submit(client, manage, f"{manage}/batches/{batch}/reject", {"reason": ""})
+    assert without.status_code == 422
+    rejected = await submit(
+        client, manage, f"{manage}/batches/{batch}/reject", {"reason": "Doos was open"}
+    )
+    assert "afgekeurd" in text_of(rejected.text)
