@@ -187,6 +187,7 @@ def time_process(path: Path, arguments: list[str], repeats: int = 2) -> float | 
 
 
 PABUTOOLS_CACHE: dict[str, Any] = {}
+OURS_CACHE: dict[str, Any] = {}
 CACHE_PATH: list[Path] = []
 
 
@@ -270,22 +271,30 @@ def run_file(
         row = Row(label, profile.voter_count, len(instance.projects), rule)
         if rule == "phragmen" and profile.vote_type != "approval":
             row.pabutools_note = "approval ballots only"
-        print(f"  {label} {rule}: ours ...", file=sys.stderr, flush=True)
         options = dict(options)
         name = options.pop("rule")
-        ours_selected: list[str] | None = None
-        if arguments.ours_timeout:
-            row.ours, ours_note, ours_selected = time_ours_child(
-                path, name, options, arguments.ours_timeout
-            )
-            row.ours_note = ours_note
+        key = f"{path.name}|{rule}"
+        if key in OURS_CACHE:
+            row.ours, row.ours_note, ours_selected, row.ours_process = OURS_CACHE[key]
         else:
-            row.ours, result = time_in_process(
-                lambda name=name, options=options: allocate(instance, profile, name, **options)
-            )
-            ours_selected = sorted(result.selected)
-        if not arguments.no_process and row.ours is not None:
-            row.ours_process = time_process(path, cli, 1 if row.ours > 2 else 2)
+            print(f"  {label} {rule}: ours ...", file=sys.stderr, flush=True)
+            ours_selected = None
+            if arguments.ours_timeout:
+                row.ours, row.ours_note, ours_selected = time_ours_child(
+                    path, name, options, arguments.ours_timeout
+                )
+            else:
+                row.ours, result = time_in_process(
+                    lambda name=name, options=options: allocate(instance, profile, name, **options)
+                )
+                ours_selected = sorted(result.selected)
+            if not arguments.no_process and row.ours is not None:
+                row.ours_process = time_process(path, cli, 1 if row.ours > 2 else 2)
+            if arguments.ours_cache:
+                OURS_CACHE[key] = [row.ours, row.ours_note, ours_selected, row.ours_process]
+                arguments.ours_cache.write_text(json.dumps(OURS_CACHE, indent=1), "utf-8")
+        if arguments.cached_pabutools_only and key not in PABUTOOLS_CACHE:
+            row.pabutools_note = row.pabutools_note or "not measured"
         if not arguments.no_pabutools and not row.pabutools_note:
             print(f"  {label} {rule}: pabutools ...", file=sys.stderr, flush=True)
             row.pabutools, row.pabutools_note, selected = time_pabutools(
@@ -371,11 +380,19 @@ def main() -> None:
         help="JSON file keeping pabutools' measurements between runs (it takes minutes)",
     )
     parser.add_argument("--pabutools-only", action="store_true", help="fill the cache only")
+    parser.add_argument(
+        "--cached-pabutools-only",
+        action="store_true",
+        help="report pabutools only where the cache has it, measure nothing new",
+    )
+    parser.add_argument("--ours-cache", type=Path, help="JSON file keeping our measurements")
     arguments = parser.parse_args()
     if arguments.pabutools_cache:
         CACHE_PATH.append(arguments.pabutools_cache)
         if arguments.pabutools_cache.exists():
             PABUTOOLS_CACHE.update(json.loads(arguments.pabutools_cache.read_text()))
+    if arguments.ours_cache and arguments.ours_cache.exists():
+        OURS_CACHE.update(json.loads(arguments.ours_cache.read_text()))
     rules = [rule.strip() for rule in arguments.rules.split(",") if rule.strip()]
     unknown = [rule for rule in rules if rule not in RULES]
     if unknown:
