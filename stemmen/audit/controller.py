@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +34,15 @@ class AuditController(Controller):
         "for officials, and for auditors where the rule set allows)",
         description="A stemmen-bundle/1 document as canonical JSON (docs/bundle.md); check it "
         "with `stemmen verify`. Its SHA-256 is a stable id to cite it by.",
+        media_type="application/json",
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                media_type="application/json",
+                description="The bundle (or, before publication, a preview with a `preview` key)",
+                generate_examples=False,
+            )
+        },
     )
     async def read_bundle(
         self, round_id: RoundId, request: Request[Any, Any, Any], db_session: AsyncSession
