@@ -42,15 +42,18 @@ def generate(ballots: int, options: int, seed: int, folder: Path) -> Path:
     return path
 
 
-def run_stemmen(path: Path, method: str, folder: Path) -> tuple[float, int, list[str]]:
-    """Wall time and peak RSS of one whole `stemmen tally` process.
+def run_stemmen(path: Path, method: str, folder: Path) -> tuple[float, float, int, list[str]]:
+    """Wall time, CPU time (user + system) and peak RSS of one whole `stemmen tally` process.
+
+    CPU time is reported beside wall time because on a shared machine wall time mostly
+    measures the other processes.
 
     GNU time reports the peak RSS: a child forked from this (large) process would report this
     process's memory as its own until it execs.
     """
     report = folder / f"time_{method}.txt"
     command = [
-        "/usr/bin/time", "-f", "%M", "-o", str(report),
+        "/usr/bin/time", "-f", "%U %S %M", "-o", str(report),
         sys.executable, "-m", "stemmen", "tally", str(path), "--method", method, "--format", "json",
     ]  # fmt: skip
     start = time.perf_counter()
@@ -58,8 +61,9 @@ def run_stemmen(path: Path, method: str, folder: Path) -> tuple[float, int, list
     elapsed = time.perf_counter() - start
     if finished.returncode != 0:
         raise RuntimeError(finished.stderr.decode())
-    peak_kib = int(report.read_text().split()[-1])
-    return elapsed, peak_kib * 1024, json.loads(finished.stdout)["winners"]
+    user, system, peak_kib = report.read_text().split()[-3:]
+    cpu = float(user) + float(system)
+    return elapsed, cpu, int(peak_kib) * 1024, json.loads(finished.stdout)["winners"]
 
 
 def read_for_pref_voting(path: Path) -> tuple[list[list[int]], list[int]]:
@@ -75,7 +79,7 @@ def read_for_pref_voting(path: Path) -> tuple[list[list[int]], list[int]]:
     return rankings, counts
 
 
-def run_pref_voting(path: Path, method: str) -> tuple[float, list[str]]:
+def run_pref_voting(path: Path, method: str) -> tuple[float, float, list[str]]:
     from pref_voting import c1_methods, iterative_methods, margin_based_methods, scoring_methods
     from pref_voting.profiles import Profile
 
@@ -85,12 +89,12 @@ def run_pref_voting(path: Path, method: str) -> tuple[float, list[str]]:
         "irv": iterative_methods.instant_runoff,
     }
     del c1_methods
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     rankings, counts = read_for_pref_voting(path)
     profile = Profile(rankings, rcounts=counts)
     winners = functions[method](profile)
-    elapsed = time.perf_counter() - start
-    return elapsed, [str(w + 1) for w in winners]
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    return elapsed, cpu, [str(w + 1) for w in winners]
 
 
 def warm_up_pref_voting() -> None:
@@ -122,21 +126,23 @@ def main() -> None:
         if not args.skip_pref_voting:
             warm_up_pref_voting()
         print(
-            f"{'method':<8} {'stemmen s':>10} {'peak RSS':>10} {'pref_voting s':>14} {'ratio':>7}"
+            f"{'method':<8} {'stemmen wall':>12} {'cpu':>6} {'peak RSS':>9}"
+            f" {'pref_voting wall':>16} {'cpu':>6} {'ratio wall':>10} {'ratio cpu':>9}"
         )
         for method in METHODS:
-            ours, rss, our_winners = run_stemmen(path, method, Path(folder))
-            theirs_text, ratio_text = "-", "-"
+            ours, ours_cpu, rss, our_winners = run_stemmen(path, method, Path(folder))
+            row = f"{method:<8} {ours:>12.2f} {ours_cpu:>6.2f} {rss / 2**20:>5.0f} MiB"
             if not args.skip_pref_voting:
-                theirs, their_winners = run_pref_voting(path, method)
+                theirs, theirs_cpu, their_winners = run_pref_voting(path, method)
                 if sorted(their_winners) != sorted(our_winners):
                     print(
                         f"  note: winners differ: stemmen {our_winners}, pref_voting {their_winners}"
                     )
-                theirs_text, ratio_text = f"{theirs:.2f}", f"{theirs / ours:.1f}x"
-            print(
-                f"{method:<8} {ours:>10.2f} {rss / 2**20:>7.0f} MiB {theirs_text:>14} {ratio_text:>7}"
-            )
+                row += (
+                    f" {theirs:>16.2f} {theirs_cpu:>6.2f} {theirs / ours:>9.1f}x"
+                    f" {theirs_cpu / ours_cpu:>8.1f}x"
+                )
+            print(row, flush=True)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
         print(f"(this benchmark process, with pref_voting's profile: peak RSS {peak:.0f} MiB)")
 
