@@ -236,6 +236,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Gekozen: {spent}, dat is {over} meer dan het budget van {budget}. Haal een project weg.",
         "en": "Chosen: {spent}, which is {over} over the {budget} budget. Remove a project.",
     },
+    "vote.total_plain": {
+        "nl": "Gekozen: {spent}; het budget is {budget}.",
+        "en": "Chosen: {spent}; the budget is {budget}.",
+    },
     "vote.cast": {"nl": "Stem uitbrengen", "en": "Cast your vote"},
     "voted.title": {"nl": "Uw stem is ontvangen", "en": "Your vote has been received"},
     "voted.thanks": {"nl": "Dank u wel voor het stemmen.", "en": "Thank you for voting."},

@@ -21,9 +21,11 @@
     form.querySelectorAll("input[type=checkbox][data-cost]").forEach(function (box) {
       if (box.checked) { total += parseInt(box.getAttribute("data-cost"), 10); }
     });
-    var over = total > budget;
+    // Over the budget is an error only where the rule set says ballots must fit it.
+    var over = total > budget && form.getAttribute("data-within") === "true";
     var values = { spent: money(total), budget: money(budget), over: money(total - budget), left: money(budget - total) };
-    output.textContent = fill(form.getAttribute(over ? "data-text-over" : "data-text-ok"), values);
+    var template = total > budget ? "data-text-over" : "data-text-ok";
+    output.textContent = fill(form.getAttribute(template), values);
     output.classList.toggle("over", over);
     output.hidden = false;
   };
