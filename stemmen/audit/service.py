@@ -72,6 +72,7 @@ async def preview_bundle(session: AsyncSession, round_: Round, ruleset: RuleSet)
         preferendum_record,
         round_definition,
         round_phases,
+        without_seed,
     )
 
     definition = await round_definition(session, round_, ruleset)
@@ -92,7 +93,8 @@ async def preview_bundle(session: AsyncSession, round_: Round, ruleset: RuleSet)
     if closed and round_.seed is not None:
         result = await ensure_result(session, round_)
         await session.commit()
-        results = list(result.document["results"])
+        # The engines' explanations name the lottery seed, which is secret until publication.
+        results = without_seed(list(result.document["results"]), round_)
     bundle = assemble_bundle(
         round_definition=definition,
         ruleset_document=ruleset.document(),

@@ -343,6 +343,9 @@ async def test_before_publication_the_bundle_is_refused_to_the_public_and_previe
     assert len(after_close["receipts"]) == len(receipts)
     assert after_close["results"], "the result is computed at the close for officials"
     assert after_close["seed"]["value"] is None, "the seed stays secret until publication"
+    await publish(client, auth, round_id)
+    seed = (await api_bundle(client, round_id))["seed"]["value"]
+    assert seed not in json.dumps(after_close), "the preview never leaks the seed"
     # Everything checks out already but the seed (revealed at publication) and the result's log entry.
     problems = failures(after_close)
     assert problems
