@@ -123,10 +123,10 @@ def _parse_complete_strict(body: str, m: int) -> tuple[np.ndarray, np.ndarray] |
     orders = table[:, 1:] - 1
     if orders.min() < 0 or orders.max() >= m:
         return None
-    if not np.array_equal(np.sort(orders, axis=1), np.broadcast_to(np.arange(m), orders.shape)):
-        return None
-    positions = np.empty_like(orders)
+    positions = np.full_like(orders, -1)
     np.put_along_axis(positions, orders, np.arange(m, dtype=np.int64)[np.newaxis, :], axis=1)
+    if bool((positions < 0).any()):
+        return None  # a repeated option left some option without a place: not a complete order
     return positions, table[:, 0].copy()
 
 

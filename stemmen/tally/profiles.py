@@ -53,7 +53,7 @@ def _merge_rows(rows: npt.NDArray[np.int64], counts: IntArray) -> tuple[IntArray
         # One integer key per row makes the merge a plain 1-D sort, much faster than axis=0.
         weights = span ** np.arange(width - 1, -1, -1, dtype=np.int64)
         keys = (rows - low) @ weights if low else rows @ weights
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # equal keys are summed, so their order does not matter
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         merged = np.add.reduceat(counts.astype(np.int64)[order], starts)
@@ -123,7 +123,10 @@ class RankedProfile:
         _check_counts(weights)
         dense = raw if complete_strict else _dense_tiers(raw, len(names))
         rows, merged = _merge_rows(dense, weights)
-        return cls(names, rows, merged)
+        profile = cls(names, rows, merged)
+        if complete_strict:
+            profile._pairwise_cache.update({"strict": True, "complete": True})
+        return profile
 
     @classmethod
     def from_rankings(

@@ -230,3 +230,8 @@ def test_cli_tallies_a_preferendum_file(tmp_path: Path) -> None:
     document = json.loads(result.output)
     assert [q["id"] for q in document["questions"]] == ["park", "measures"]
     assert document["questions"][1]["result"]["winners"] == ["m1"]
+
+
+def test_preflib_order_repeating_an_option_is_refused() -> None:
+    with pytest.raises(ValueError, match="bad-preflib"):
+        parse_preflib("# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n2: 1,1,2\n")
