@@ -96,3 +96,18 @@ def test_tie_break_naming_an_unknown_option_is_refused() -> None:
     profile = RankedProfile.from_rankings(["a", "b"], [(1, [["a"]])])
     with pytest.raises(ValueError, match="bad-tie-break"):
         tally(profile, "borda", tie_break=["z"])
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_no_ballots_ties_every_option(method: str) -> None:
+    from stemmen.tally import ApprovalProfile, GradeProfile, Scale
+
+    options = ["a", "b", "c"]
+    empty = {
+        "ranked": RankedProfile.from_rankings(options, []),
+        "grades": GradeProfile.from_grades(options, Scale.numeric(0, 5), []),
+        "approvals": ApprovalProfile.from_sets(options, []),
+    }[METHODS[method].reads]
+    result = tally(empty, method)
+    assert result.ranking == (("a", "b", "c"),)
+    assert result.num_ballots == 0
