@@ -40,7 +40,7 @@ from stemmen.proposals.models import Proposal
 from stemmen.results.models import Result
 from stemmen.results.schemas import ResultRead, WhatIfRead
 from stemmen.rounds.models import Phase, Round
-from stemmen.rules.document import RuleSet
+from stemmen.rules.document import RuleSet, validate_ruleset
 
 # The rules a rule set may name (its schema's allocation.rule); what-if takes any the registry has.
 BUDGET_RULES = ("greedy", "greedy-no-skip", "greedy-per-cost", "max-welfare", "mes", "phragmen")
@@ -608,6 +608,32 @@ async def published_bundle(session: AsyncSession, round_id: str) -> dict[str, An
 # --------------------------------------------------------------------------- what-if
 
 
+# What a what-if may vary beside the rule: the rule set's own knobs, by their rule-set names.
+BUDGET_WHAT_IF_OPTIONS = (
+    "satisfaction",
+    "completion",
+    "min_support",
+    "category_caps_cents",
+    "channel_weights",
+)
+TALLY_WHAT_IF_OPTIONS = (
+    "unranked_below_ranked",
+    "schulze_variant",
+    "ranked_pairs_strength",
+    "blank",
+)
+
+
+def _known_options(options: Mapping[str, Any], known: Sequence[str]) -> None:
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"a what-if cannot vary {', '.join(unknown)}; it takes {', '.join(known)}",
+            code="what_if_invalid",
+            details={"unknown": unknown, "options": list(known)},
+        )
+
+
 async def what_if(
     session: AsyncSession, user: User, round_id: str, rule: str, options: dict[str, Any]
 ) -> WhatIfRead:
@@ -639,12 +665,23 @@ async def what_if(
             for key, value in document["allocation"].items()
             if key not in ("rule", "satisfaction", "completion")
         }
+        _known_options(options, BUDGET_WHAT_IF_OPTIONS)
         document["allocation"] = {"rule": rule, **allocation, **options}
+        if rule in BUDGET_RULES:
+            # The variant must be a frame the council could adopt: the rule set's own checks.
+            problems = validate_ruleset(document)
+            if problems:
+                raise InvalidInput(
+                    f"{rule} with these options is not a valid allocation: "
+                    + "; ".join(f"{p.path}: {p.message_en}" for p in problems),
+                    code="what_if_invalid",
+                    details={"problems": [p.as_dict() for p in problems]},
+                )
         stored_rule = ruleset.allocation.rule
         for code, text in area_records(definition, ruleset, ballots).items():
             try:
                 ours = allocate_area(text, document, round_.seed)
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError, LookupError, ArithmeticError) as error:
                 raise InvalidInput(
                     f"{rule} cannot run with these options: {error}", code="what_if_invalid"
                 ) from error
@@ -672,12 +709,13 @@ async def what_if(
             )
         stored_rule = ruleset.tally.method if ruleset.tally else ""
         record = preferendum_record(definition, ruleset, ballots, round_.seed)
+        _known_options(options, TALLY_WHAT_IF_OPTIONS)
         for question_spec in record["questions"]:
             question_spec["method"] = rule
             question_spec.update(options)
         try:
             ours_all = tally_preferendum(record)
-        except (TallyError, ValueError, TypeError) as error:
+        except (TallyError, ValueError, TypeError, LookupError, ArithmeticError) as error:
             raise InvalidInput(
                 f"{rule} cannot count these ballots: {error}", code="what_if_invalid"
             ) from error

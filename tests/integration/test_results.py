@@ -447,3 +447,28 @@ async def test_a_round_without_ballots_funds_nothing_under_a_minimum_support(
     assert (
         result["merkle_root"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
+
+
+async def test_what_if_with_junk_options_is_refused_never_a_server_error(
+    client: Any, auth: Any
+) -> None:
+    budget = await voted_budget_round(client, auth)
+    await close(client, auth, budget.round_id)
+    junk: list[dict[str, Any]] = [
+        {"rule": "mes", "options": {"satisfaction": 5}},
+        {"rule": "mes", "options": {"completion": "everything"}},
+        {"rule": "greedy", "options": {"tie_break": "coin-toss"}},
+        {"rule": "greedy", "options": {"min_support": {"votes": "many"}}},
+        {"rule": "greedy", "options": {"category_caps_cents": {"Nergens": 5}}},
+        {"rule": "greedy", "options": {"channel_weights": {"online": "half"}}},
+        {"rule": "max-welfare", "options": {"satisfaction": "joy"}},
+        {"rule": "greedy", "options": {"min_support": {"share": 1}}},
+        {"rule": "greedy", "options": {"channel_weights": {"online": 0, "paper": 0}}},
+        {"rule": "phragmen", "options": {"nonsense": True}},
+        {"rule": "mes", "options": []},
+    ]
+    for body in junk:
+        response = await client.post(
+            f"/api/rounds/{budget.round_id}/what-if", json=body, headers=auth("official")
+        )
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
