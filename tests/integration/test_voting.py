@@ -374,3 +374,33 @@ async def test_twenty_changes_of_mind_at_once_leave_exactly_one_counted_ballot(
     rows = await _ballot_rows(settings, budget.round_id)
     assert [status for status, _ in rows].count("counted") == 1
     assert len(rows) == statuses.count(201)
+
+
+async def test_junk_sent_as_a_ballot_is_refused_never_a_server_error(
+    client: Any, auth: Any
+) -> None:
+    budget = await open_budget_round(client, auth)
+    url = f"/api/rounds/{budget.round_id}/ballots"
+    headers = resident(auth, "fuzzy", "WK026801")
+    bodies: list[Any] = [
+        {"ballot": {"approvals": "001"}},
+        {"ballot": {"approvals": [1, 2]}},
+        {"ballot": {}},
+        {"ballot": {"questions": []}},
+        {"ballot": {"abstain": "yes"}},
+        {"ballot": {"points": {"001": 3}}},
+        {"ballot": {"approvals": ["001"]}, "area": "../../etc"},
+        {"ballot": {"approvals": ["001"]}, "area": "WK999999"},
+        {"ballot": ["001"]},
+        [],
+        "001",
+        {"ballot": {"approvals": ["001"] * 10_000}},
+    ]
+    for body in bodies:
+        response = await client.post(url, json=body, headers=headers)
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+        assert response.json()["message"]
+    raw = await client.post(
+        url, content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
+    assert 400 <= raw.status_code < 500
