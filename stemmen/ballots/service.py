@@ -11,6 +11,7 @@ both count; the loser gets a 409, never a 500.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -61,6 +62,8 @@ from stemmen.rounds.models import Phase, Round, RoundArea, RoundPhase
 from stemmen.rounds.models import Question as QuestionRow
 from stemmen.rules.document import RuleSet, area_within, load_ruleset
 from stemmen.rules.models import RuleSetVersion
+
+logger = logging.getLogger("stemmen.ballots")
 
 # Content-addressed and frozen data only (see the module text): never a phase or a ballot.
 _RULESETS: dict[str, RuleSet] = {}
@@ -882,7 +885,12 @@ async def reject_batch(
     count = await _batch_count(session, batch_id)
     await session.commit()
     await session.refresh(batch)
-    del reason  # kept in the request for the officials' own records; the ballots say enough
+    # The reason goes to the service log (no audit event kind exists for a rejection; the
+    # batch's ballots simply never count, which the published counts show).
+    logger.info(
+        "paper batch rejected",
+        extra={"round": round_id, "batch": batch_id, "by": user.subject, "reason": reason},
+    )
     return _batch_read(batch, count)
 
 
