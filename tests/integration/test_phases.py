@@ -298,14 +298,22 @@ async def test_two_officials_moving_a_round_at_once_make_one_move(
 
 async def test_a_stale_revision_refuses_the_move(client: Any, auth: Any) -> None:
     round_id = await _budget_draft(client, auth)
-    revision = (await client.get(f"/api/rounds/{round_id}")).json()["revision"]
+    seen = (await client.get(f"/api/rounds/{round_id}")).json()["revision"]
+    # Another official changes the draft after this one read it.
+    changed = await client.patch(
+        f"/api/rounds/{round_id}",
+        json={"revision": seen, "title": "Buurtbegroting 2027, herzien"},
+        headers=auth("official", subject="official-2"),
+    )
+    assert changed.status_code == 200
     response = await client.post(
         f"/api/rounds/{round_id}/phase",
-        json={"to": "submission", "revision": revision - 1},
+        json={"to": "submission", "revision": seen},
         headers=auth("official"),
     )
     assert response.status_code == 409
     assert response.json()["code"] == "round_changed_meanwhile"
+    revision = changed.json()["revision"]
     ok = await client.post(
         f"/api/rounds/{round_id}/phase",
         json={"to": "submission", "revision": revision},
