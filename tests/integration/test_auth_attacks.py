@@ -62,8 +62,9 @@ def _hand_signed(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> 
 # --- a server that verifies RS256 tokens with a public key ------------------------------------
 
 
-@pytest.fixture
-def rsa_keys(tmp_path: Path) -> tuple[str, Path]:
+@pytest.fixture(scope="module")
+def rsa_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    tmp_path = tmp_path_factory.mktemp("idp")
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,

@@ -220,3 +220,23 @@ async def test_cast_limit_touches_only_the_casting_route(casting_settings: Any) 
         for _ in range(3):
             response = await http.post("/api/rounds/r1/ballots/paper", json={}, headers=official)
             assert response.status_code == 201
+
+
+async def test_the_real_casting_route_is_limited_per_voter(client: Any, auth: Any) -> None:
+    from tests.integration.round_helpers import open_budget_round, resident
+
+    client.app.state.cast_limits = CastLimiter(2, 60)
+    budget = await open_budget_round(client, auth)
+    code = budget.ballot["WK026801"][0][0]
+    headers = resident(auth, "hasty", "WK026801")
+    statuses = [
+        (
+            await client.post(
+                f"/api/rounds/{budget.round_id}/ballots",
+                json={"ballot": {"approvals": [code]}},
+                headers=headers,
+            )
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]

@@ -204,7 +204,9 @@ def _assert_clean(findings: dict[str, Findings]) -> None:
 def test_every_endpoint_answers_inside_its_schema_and_never_with_a_5xx(
     settings: Any, auth: Callable[..., dict[str, str]]
 ) -> None:
-    _assert_clean(_run(settings, auth, REGULAR_EXAMPLES))
+    # PostgreSQL answers slower per request; the schema is the same, so fewer examples there.
+    examples = REGULAR_EXAMPLES if settings.is_sqlite else max(1, REGULAR_EXAMPLES - 1)
+    _assert_clean(_run(settings, auth, examples))
 
 
 @pytest.mark.slow
