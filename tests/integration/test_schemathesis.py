@@ -51,10 +51,6 @@ CHECKS = (
 # Found by this test and reported to the owners; each shows as a warning until fixed, and the
 # test fails on anything not listed. (operation, check) -> what is wrong and whose it is.
 KNOWN_ISSUES: dict[tuple[str, str], str] = {
-    ("GET /api/rounds", "not_a_server_error"): (
-        "rounds: ?area= with a code that is not GM/WK/BU (even empty) raises KeyError in "
-        "rules.document.area_within"
-    ),
     ("GET /api/ruleset-versions/{version_hash}/export", "response_schema_conformance"): (
         "rules: the export answers a JSON object but the schema documents a string (bytes)"
     ),
