@@ -12,9 +12,9 @@ def decimal_text(value: Fraction | int, places: int = 6) -> str:
     """
     fraction = Fraction(value)
     sign = "-" if fraction < 0 else ""
-    scaled = abs(fraction) * 10**places
-    whole = int(scaled)
-    if scaled - whole >= Fraction(1, 2):
+    numerator, denominator = abs(fraction.numerator), fraction.denominator
+    whole, rest = divmod(numerator * 10**places, denominator)
+    if 2 * rest >= denominator:
         whole += 1
     if places == 0:
         return f"{sign}{whole}"

@@ -99,6 +99,8 @@ def _electorate(
     profile: Profile,
     satisfaction: Satisfaction,
     channel_weights: Mapping[str, Fraction] | None,
+    *,
+    many_runs: bool = False,
 ) -> _Electorate:
     ballots = profile.merged(channel_weights)
     scale = lcm(1, *{ballot.weight.denominator for ballot in ballots})
@@ -151,7 +153,8 @@ def _electorate(
         support.append(Fraction(weighted, scale))
         scales.append(project.cost if satisfaction == "cost" else 1)
     shares: tuple[tuple[bool, ...], ...] | None = None
-    if count and count * len(ballots) <= _SHARES_TABLE_LIMIT:
+    # Worth its set-up cost only when MES runs many times (add1).
+    if many_runs and count and count * len(ballots) <= _SHARES_TABLE_LIMIT:
         incidence = np.zeros((count, len(ballots)), dtype=np.float64)
         for index, positions in enumerate(supporters):
             incidence[index, positions] = 1.0
@@ -652,7 +655,9 @@ def equal_shares(
     _check_options(satisfaction, completion)
     order_rule = TieBreak.parse(tie_break)
     sat: Satisfaction = satisfaction  # type: ignore[assignment]
-    electorate = _electorate(instance, profile, sat, channel_weights)
+    electorate = _electorate(
+        instance, profile, sat, channel_weights, many_runs=completion in ("add1", "add1-greedy")
+    )
     projects = instance.projects
     costs = [project.cost for project in projects]
     budget = instance.budget
