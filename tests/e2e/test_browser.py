@@ -213,3 +213,25 @@ def test_the_ballot_fits_a_320_pixel_screen_and_shows_focus(
         assert outline != "none"
     finally:
         context.close()
+
+
+def test_a_preferendum_is_graded_with_the_keyboard_alone(server: LiveServer, page: Any) -> None:
+    from tests.integration.round_helpers import open_preferendum_round
+
+    async def steps(client: Any, auth: Any) -> str:
+        poll = await open_preferendum_round(client, auth, title="Preferendum Toetsenbord")
+        return poll.round_id
+
+    round_id = str(server.api(steps))
+    sign_in_page(page, server.url, "resident", "eva", "GM0268", ADULT_BIRTH_DATE)
+    page.goto(f"{server.url}/rounds/{round_id}/vote")
+    zoals_nu = page.get_by_role("group", name="Zoals nu")
+    zoals_nu.get_by_label("zeer oneens").focus()
+    # Arrow keys move through a radio group and choose as they go, as on any form.
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect()(zoals_nu.get_by_label("neutraal")).to_be_checked()
+    page.get_by_role("group", name="Helemaal autoluw").get_by_label("zeer eens").check()
+    page.get_by_role("button", name="Stem uitbrengen").focus()
+    page.keyboard.press("Enter")
+    expect()(page.get_by_role("heading", name="Uw stem is ontvangen")).to_be_visible()
