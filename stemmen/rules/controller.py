@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -81,6 +82,14 @@ class RuleSetController(Controller):
         "/ruleset-versions/{version_hash:str}/export",
         summary="The version as a file: its canonical JSON, byte for byte what the hash covers",
         media_type="application/json",
+        # The body is bytes, which Litestar would document as a string: it is a JSON object.
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                description="The rule-set document as canonical JSON",
+                generate_examples=False,
+            )
+        },
     )
     async def export_version(
         self, db_session: AsyncSession, version_hash: VersionHash
