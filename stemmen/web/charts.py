@@ -63,6 +63,24 @@ class RankRow:
     value: int | None = None
 
 
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of a ``#rrggbb`` colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(fill: str) -> str:
+    """White or near-black text, whichever reads better on ``fill``."""
+    return "#ffffff" if contrast("#ffffff", fill) > contrast(INK, fill) else INK
+
+
 def _text(value: object) -> str:
     return escape(str(value), quote=True)
 
@@ -193,7 +211,7 @@ def grades_chart(
     names = [*grade_labels, t("chart.blank", lang)]
     fills = [*GRADE_FILLS[: len(grade_labels)], "#ffffff"]
     if len(grade_labels) > len(GRADE_FILLS):
-        fills = ["#7a7a7a" if i % 2 else "#3a3a3a" for i in range(len(grade_labels))] + ["#ffffff"]
+        fills = ["#9a9a9a" if i % 2 else "#3a3a3a" for i in range(len(grade_labels))] + ["#ffffff"]
     full = WIDTH - 2 * MARGIN
     legend_rows = (len(names) + 1) // 2
     height = MARGIN + ROW_HEIGHT * len(rows) + 26 * legend_rows + 20
@@ -215,16 +233,9 @@ def grades_chart(
                 f"<title>{_text(f'{row.label}: {names[index]} {count}')}</title></rect>"
             )
             if width >= 28:
-                light_ink = index < len(grade_labels) and fills[index] in (
-                    "#8c1d18",
-                    "#0b4f8a",
-                    "#062a4a",
-                    "#3a5a1a",
-                    "#3a3a3a",
-                )
                 parts.append(
                     f'<text x="{x + width // 2}" y="{y + 32}" text-anchor="middle" '
-                    f'fill="{"#ffffff" if light_ink else INK}">{count}</text>'
+                    f'fill="{ink_on(fills[index])}">{count}</text>'
                 )
             x += width
         y += ROW_HEIGHT

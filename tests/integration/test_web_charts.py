@@ -104,3 +104,17 @@ def test_ranking_chart_without_numeric_scores_draws_no_bars() -> None:
     root = parsed(svg)
     assert [r for r in root.iter(f"{SVG}rect") if r.get("height") == "18"] == []
     assert "score eens" in svg
+
+
+def test_counts_on_grade_segments_meet_wcag_aa_contrast() -> None:
+    from stemmen.web.charts import GRADE_FILLS, contrast, ink_on
+
+    for fill in (*GRADE_FILLS, "#9a9a9a", "#3a3a3a", "#ffffff"):
+        assert contrast(ink_on(fill), fill) >= 4.5, fill
+
+
+def test_contrast_is_the_wcag_ratio() -> None:
+    from stemmen.web.charts import contrast
+
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert contrast("#777777", "#777777") == 1.0

@@ -471,3 +471,28 @@ async def test_a_rejected_paper_batch_never_counts_and_needs_a_reason(
         client, manage, f"{manage}/batches/{batch}/reject", {"reason": "Doos was open"}
     )
     assert "afgekeurd" in text_of(rejected.text)
+
+
+async def test_what_if_for_a_preferendum_compares_rankings(
+    client: Any, auth: Any, token: Any
+) -> None:
+    from tests.integration.round_helpers import example_ruleset
+
+    document = example_ruleset("preferendum")
+    document["tally"].pop("quorum", None)
+    poll = await open_preferendum_round(client, auth, document=document)
+    await cast_ok(
+        client,
+        auth,
+        poll.round_id,
+        "v1",
+        "GM0268",
+        {"questions": {"autoluw": {"grades": {"a": 4, "b": 1, "c": 2}}}},
+    )
+    await close(client, auth, poll.round_id)
+    sign_in(client, token, "official", "j.devries")
+    manage = f"/manage/rounds/{poll.round_id}"
+    compared = await submit(client, manage, f"{manage}/what-if", {"rule": "score-mean"})
+    shown = text_of(compared.text)
+    assert "score-mean naast majority-judgment" in shown
+    assert "1. a" in shown
