@@ -111,3 +111,16 @@ def test_no_ballots_ties_every_option(method: str) -> None:
     result = tally(empty, method)
     assert result.ranking == (("a", "b", "c"),)
     assert result.num_ballots == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=25))
+def test_majority_values_equal_removing_lower_medians_one_by_one(grades: list[int]) -> None:
+    from stemmen.tally.methods import majority_values
+
+    remaining = sorted(grades)
+    expected = []
+    while remaining:
+        expected.append(remaining.pop((len(remaining) - 1) // 2))
+    histogram = [grades.count(g) for g in range(6)]
+    assert list(majority_values(histogram)) == expected
