@@ -496,3 +496,43 @@ async def test_what_if_for_a_preferendum_compares_rankings(
     shown = text_of(compared.text)
     assert "score-mean naast majority-judgment" in shown
     assert "1. a" in shown
+
+
+NASTY_VALUES = ("", "0", "-1", "9" * 30, "<script>", "€ 1.2.3", "\u0000", "a" * 3000, "q:x:grade:y")
+
+
+async def test_hostile_form_input_never_reaches_a_server_error(
+    client: Any, auth: Any, token: Any
+) -> None:
+    budget = await open_budget_round(client, auth)
+    round_id = budget.round_id
+    open_for_proposals = await submission_round(client, auth)
+    posts = {
+        f"/rounds/{open_for_proposals}/propose": ("title", "description", "area", "cost"),
+        f"/rounds/{round_id}/vote": ("area", "choice", "abstain"),
+        f"/rounds/{round_id}/propose": ("title", "area", "category", "cost"),
+        f"/rounds/{round_id}/proposals/1/support": ("action",),
+        "/receipt": ("code",),
+        "/manage/rounds": ("ruleset_hash", "title", "areas"),
+        f"/manage/rounds/{round_id}/phase": ("to", "revision"),
+        f"/manage/rounds/{round_id}/areas": ("areas", "revision"),
+        f"/manage/rounds/{round_id}/proposals/1/review": ("decision", "final_cost", "reason"),
+        f"/manage/rounds/{round_id}/questions": ("key", "title", "options"),
+        f"/manage/rounds/{round_id}/batches": ("label",),
+        f"/manage/rounds/{round_id}/what-if": ("rule",),
+    }
+    for role in ("resident", "official"):
+        if role == "resident":
+            sign_in_resident(client, token, "hostile", OOST)
+        else:
+            sign_in(client, token, "official", "hostile-official")
+        for action, fields in posts.items():
+            for value in NASTY_VALUES:
+                response = await submit(client, "/receipt", action, dict.fromkeys(fields, value))
+                assert response.status_code < 500, (role, action, value, response.text[:300])
+    for index, value in enumerate(NASTY_VALUES):
+        sign_in_resident(client, token, f"hostile-author-{index}", OOST)  # under the limit
+        response = await propose(
+            client, open_for_proposals, title=value or "x", description=value, cost="2000"
+        )
+        assert response.status_code < 500, (value, response.text[:300])
