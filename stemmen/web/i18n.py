@@ -117,6 +117,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field.decision": {"nl": "Besluit", "en": "Decision"},
     "field.reason": {"nl": "Reden", "en": "Reason"},
     "field.revision": {"nl": "Versie", "en": "Revision"},
+    "error.form_expired": {
+        "nl": "Dit formulier is verlopen of komt niet van deze site. Ga terug, laad de pagina opnieuw en probeer het nog eens.",
+        "en": "This form has expired or did not come from this site. Go back, reload the page and try again.",
+    },
+    "error.request": {
+        "nl": "Dit verzoek kan niet worden verwerkt. Ga terug en probeer het opnieuw.",
+        "en": "This request cannot be handled. Go back and try again.",
+    },
     "error.fields": {
         "nl": "Controleer deze velden: {fields}.",
         "en": "Please check these fields: {fields}.",

@@ -19,7 +19,13 @@ from stemmen.errors import DomainError
 from stemmen.web.controller import render
 from stemmen.web.forms import ballot_from_form, error_text, parse_euros
 from stemmen.web.i18n import translate
-from stemmen.web.pages import form_values, message, needs_sign_in, validation_text
+from stemmen.web.pages import (
+    PAGE_ERRORS,
+    form_values,
+    message,
+    needs_sign_in,
+    validation_text,
+)
 from stemmen.web.session import page_language, page_user
 
 RoundId = Annotated[str, PathParameter(pattern=r"^[0-9a-zA-Z_-]{1,40}$")]
@@ -76,6 +82,7 @@ def area_lines(areas: Any, lang: str) -> str:
 class OfficialPages(Controller):
     path = "/manage"
     include_in_schema = False
+    exception_handlers = PAGE_ERRORS
 
     # ----------------------------------------------------------------------- overview
 

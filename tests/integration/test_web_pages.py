@@ -536,3 +536,15 @@ async def test_hostile_form_input_never_reaches_a_server_error(
             client, open_for_proposals, title=value or "x", description=value, cost="2000"
         )
         assert response.status_code < 500, (value, response.text[:300])
+
+
+async def test_a_form_without_its_csrf_token_gets_a_page_in_the_visitors_language(
+    client: Any, auth: Any, token: Any
+) -> None:
+    refused = await client.post("/receipt", data={"code": "AAA-BBB"})
+    assert refused.status_code == 403
+    assert "Dit formulier is verlopen" in text_of(refused.text)
+    sign_in(client, token, "official", "j.devries")
+    manage = await client.post("/manage/rounds", data={"title": "x"})
+    assert manage.status_code == 403
+    assert "<html" in manage.text
