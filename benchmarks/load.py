@@ -504,6 +504,24 @@ async def fill(
         await connection.close()
 
 
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its descendants (Linux /proc):
+    a measure of the service's cost per ballot that other load on the machine does not skew."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(child) for child in children)
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -588,7 +606,7 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         say(f"database {name}; {args.workers} workers on {base}; {os.cpu_count()} cores")
-        with serving(env, port, args.workers):
+        with serving(env, port, args.workers) as server:
             api = Api(base, settings)
             if args.only_close:
                 close_and_publish(api, database_url, args.close_ballots)
@@ -602,11 +620,19 @@ def main() -> None:
                 residents.append((subject, area, api.headers("resident", subject, (area,))))
             warm_up, timed = residents[: args.concurrency * 4], residents[args.concurrency * 4 :]
             asyncio.run(drive(base, round_id, warm_up, ballot, args.concurrency))
+            cpu_before = process_tree_cpu(server.pid)
             elapsed, cast_ms, fetch_ms, acknowledged, statuses = asyncio.run(
                 drive(base, round_id, timed, ballot, args.concurrency)
             )
+            service_cpu = process_tree_cpu(server.pid) - cpu_before
             rate = len(acknowledged) / elapsed
             lost = asyncio.run(missing(database_url, round_id, acknowledged))
+            per_ballot_ms = 1000 * service_cpu / max(1, len(acknowledged))
+            say(
+                f"service CPU: {service_cpu:.1f} s for {len(acknowledged)} ballots = "
+                f"{per_ballot_ms:.1f} ms per ballot (fetch + cast); {os.cpu_count()} idle cores "
+                f"would serve at most {1000 * (os.cpu_count() or 1) / per_ballot_ms:.0f} ballots/s"
+            )
             say(
                 f"HTTP: {len(acknowledged)} ballots in {elapsed:.2f} s = {rate:.0f} ballots/s "
                 f"({2 * len(timed) / elapsed:.0f} requests/s); statuses {statuses}"
