@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,9 +94,29 @@ def user_sees_round(user: User | None, area_codes: list[str]) -> bool:
     )
 
 
+def page_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Template:
+    """Framework refusals on a page (a form's CSRF token gone stale, above all) as a page in
+    the visitor's language rather than the API's JSON body."""
+    lang = page_language(request)
+    key = "error.form_expired" if error.status_code == 403 else "error.request"
+    response = render(
+        request,
+        "message.html",
+        heading=translate("error.title", lang),
+        message=translate(key, lang),
+        kind="error",
+    )
+    response.status_code = error.status_code
+    return response
+
+
+PAGE_ERRORS: ExceptionHandlersMap = {HTTPException: page_http_error}
+
+
 class PageController(Controller):
     path = "/"
     include_in_schema = False
+    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:

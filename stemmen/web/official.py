@@ -16,11 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import User
 from stemmen.errors import DomainError
-from stemmen.web.controller import render
+from stemmen.web.controller import PAGE_ERRORS, render
 from stemmen.web.forms import ballot_from_form, error_text, parse_euros
 from stemmen.web.i18n import translate
 from stemmen.web.pages import (
-    PAGE_ERRORS,
     form_values,
     message,
     needs_sign_in,

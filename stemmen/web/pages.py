@@ -9,16 +9,14 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import Parameter, PathParameter
 from litestar.response import Redirect, Template
-from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import Role, User
 from stemmen.errors import DomainError
-from stemmen.web.controller import render
+from stemmen.web.controller import PAGE_ERRORS, render
 from stemmen.web.forms import FormValues, ballot_from_form, error_text, parse_euros
 from stemmen.web.i18n import translate
 from stemmen.web.session import page_language, page_user
@@ -86,17 +84,6 @@ async def _round_view(session: AsyncSession, round_id: str) -> tuple[Any, Any]:
 
     round_ = await rounds.get_round(session, round_id)
     return await rounds.read_round(session, round_), await rounds.ruleset_of(session, round_)
-
-
-def page_http_error(request: AnyRequest, error: HTTPException) -> Template:
-    """Framework refusals on a page (a form's CSRF token gone stale, above all) as a page in
-    the visitor's language rather than the API's JSON body."""
-    lang = page_language(request)
-    key = "error.form_expired" if error.status_code == 403 else "error.request"
-    return message(request, "error.title", translate(key, lang), status=error.status_code)
-
-
-PAGE_ERRORS: ExceptionHandlersMap = {HTTPException: page_http_error}
 
 
 class ResidentPages(Controller):

@@ -98,3 +98,10 @@ async def test_static_stylesheet_is_served(client: Any) -> None:
     response = await client.get("/static/style.css")
     assert response.status_code == 200
     assert ":focus-visible" in response.text
+
+
+async def test_a_sign_in_form_without_its_csrf_token_is_explained_on_a_page(client: Any) -> None:
+    response = await client.post("/signin/token", data={"token": "x"})
+    assert response.status_code == 403
+    assert '<html lang="nl">' in response.text
+    assert "Dit formulier is verlopen" in response.text
