@@ -61,7 +61,7 @@ def grade_profiles(
         options,
         Scale.numeric(0, 5),
         [r for _, r in rows],
-        [c for _, c in [(0, c) for c, _ in rows]],
+        [c for c, _ in rows],
     )
 
 
