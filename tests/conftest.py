@@ -11,11 +11,14 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 POSTGRES_URL = os.environ.get(
     "STEMMEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -36,6 +39,20 @@ def _with_database(url: str, database: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + database
 
 
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code, even when this thread already
+    runs an event loop (Playwright's sync API, for one, leaves a loop running): a thread of
+    its own gets a fresh loop."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
+def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking code that may itself call asyncio.run (Alembic's env) in its own thread."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(function, *args).result()
+
+
 async def _postgres_execute(*statements: str) -> None:
     import asyncpg
 
@@ -54,7 +71,7 @@ def postgres_template() -> Iterator[str | None]:
 
     template = f"stemmen_template_{os.getpid()}"
     try:
-        asyncio.run(
+        run_coroutine(
             _postgres_execute(
                 f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"'
             )
@@ -68,9 +85,9 @@ def postgres_template() -> Iterator[str | None]:
             )
         yield None
         return
-    upgrade(_with_database(POSTGRES_URL, template))
+    run_blocking(upgrade, _with_database(POSTGRES_URL, template))
     yield template
-    asyncio.run(_postgres_execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    run_coroutine(_postgres_execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +95,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stemmen.migrate import upgrade
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
+    run_blocking(upgrade, f"sqlite+aiosqlite:///{path}")
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
@@ -97,11 +114,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if pg_template is None:
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} cannot be reached")
     name = f"stemmen_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_postgres_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    run_coroutine(_postgres_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     try:
         yield _with_database(POSTGRES_URL, name)
     finally:
-        asyncio.run(_postgres_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_coroutine(_postgres_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -26,13 +26,15 @@ def browser_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while the browser is open, and the async tests after this package need the thread free.
+@pytest.fixture(scope="package")
 def server(browser_available: None) -> Iterator[LiveServer]:
     with live_server() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(browser_available: None) -> Iterator[Any]:
     with chromium() as launched:
         yield launched

@@ -12,7 +12,6 @@ STEMMEN_FUZZ_EXAMPLES to go deeper, or run the `slow` deep run on SQLite.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import warnings
 from collections import Counter
@@ -31,6 +30,7 @@ from schemathesis import GenerationMode, checks  # noqa: E402
 from schemathesis.python import asgi as schemathesis_asgi  # noqa: E402
 
 from stemmen.ratelimit import AuthFailureLimiter, CastLimiter  # noqa: E402
+from tests.conftest import run_coroutine  # noqa: E402
 from tests.integration.round_helpers import (  # noqa: E402
     open_budget_round,
     open_preferendum_round,
@@ -159,7 +159,7 @@ ROLES = {
 def _run(settings: Any, auth: Callable[..., dict[str, str]], examples: int) -> dict[str, Findings]:
     from stemmen.app import create_app
 
-    seeded = asyncio.run(_seed(settings, auth))
+    seeded = run_coroutine(_seed(settings, auth))
     app = create_app(settings)
     # Thousands of requests from one test address: the limits are tested in test_ratelimit.py.
     app.state.auth_failures = AuthFailureLimiter(10**9, 60)
