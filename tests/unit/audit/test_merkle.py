@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -146,11 +145,11 @@ def test_malformed_receipts_are_refused(bad):
         receipt_root([bad])
 
 
-def test_a_hundred_thousand_leaves_take_well_under_a_second():
+def test_a_city_wide_tree_of_a_hundred_thousand_leaves_proves_inclusion():
+    # Speed is measured by benchmarks, not asserted here: a loaded CI machine is no stopwatch.
     leaves = [os.urandom(32) for _ in range(100_000)]
-    started = time.perf_counter()
     root = merkle_root(leaves)
     proof = inclusion_proof(leaves, 54_321)
-    elapsed = time.perf_counter() - started
+    assert len(proof) == 17  # ceil(log2(100,000))
     assert verify_inclusion(leaves[54_321], 54_321, 100_000, proof, root)
-    assert elapsed < 0.8, f"root and one proof over 100,000 leaves took {elapsed:.2f} s"
+    assert not verify_inclusion(leaves[54_320], 54_321, 100_000, proof, root)
