@@ -158,17 +158,18 @@ def top_votes(
     that ranks no continuing option is exhausted.
     """
     m = len(profile.options)
-    positions = profile.positions
+    positions = profile.compact_positions()
     if continuing is not None and not continuing.all():
         positions = np.where(continuing[np.newaxis, :], positions, m)
-    best = positions.min(axis=1) if m else np.zeros(0, dtype=np.int64)
+    best = positions.min(axis=1) if m else np.zeros(0, dtype=np.int16)
     live = best < m
     on_top = (positions == best[:, np.newaxis]) & live[:, np.newaxis]
-    sizes = on_top.sum(axis=1)
+    sizes = on_top.sum(axis=1, dtype=np.int64)
     single = sizes == 1
-    whole = np.zeros(m, dtype=np.int64)
-    if single.any():
-        np.add.at(whole, on_top[single].argmax(axis=1), profile.counts[single])
+    if single.all():
+        whole = weighted_column_sums(profile.counts, on_top)
+    else:
+        whole = weighted_column_sums(profile.counts[single], on_top[single])
     votes = [Fraction(int(v)) for v in whole]
     split_rows = np.flatnonzero(sizes > 1)
     for row in split_rows.tolist():
@@ -906,6 +907,23 @@ def star(profile: GradeProfile, context: Context) -> Outcome:
 # --------------------------------------------------------------------------- the entry point
 
 
+def _per_option_counts(profile: Profile) -> dict[str, object]:
+    """What every auditor wants whatever the method: who expressed what about each option."""
+    options = profile.options
+    if isinstance(profile, RankedProfile):
+        ranked = weighted_column_sums(profile.counts, profile.positions != profile.unranked)
+        firsts, _ = top_votes(profile)
+        return {
+            "ranked_by": {o: int(v) for o, v in zip(options, ranked, strict=True)},
+            "first_preferences": dict(zip(options, firsts, strict=True)),
+        }
+    if isinstance(profile, GradeProfile):
+        graded = profile.counts @ (profile.grades != BLANK).astype(np.int64)
+        return {"graded_by": {o: int(v) for o, v in zip(options, graded, strict=True)}}
+    approved = profile.counts @ profile.approved.astype(np.int64)
+    return {"approvals": {o: int(v) for o, v in zip(options, approved, strict=True)}}
+
+
 def _as_kind(profile: Profile, kind: BallotKind, method: str) -> Profile:
     if kind == "ranked":
         if isinstance(profile, RankedProfile):
@@ -976,6 +994,7 @@ def tally(
     if isinstance(converted, GradeProfile):
         details.pop("grade_distributions", None)
         distributions = _distribution_mapping(converted, converted.distribution())
+    counts: dict[str, object] = {**_per_option_counts(converted), **outcome.counts}
     parameters: dict[str, object] = {"unranked_below_ranked": unranked_below_ranked}
     if method == "schulze":
         parameters["schulze_variant"] = schulze_variant
@@ -992,7 +1011,7 @@ def tally(
         tied_winners=outcome.tiers[0] if outcome.tiers else (),
         scores=MappingProxyType(dict(outcome.scores)),
         num_ballots=converted.num_voters,
-        counts=MappingProxyType(dict(outcome.counts)),
+        counts=MappingProxyType(counts),
         pairwise=pairwise,
         condorcet_winner=condorcet_winner,
         condorcet_loser=condorcet_loser,

@@ -208,7 +208,9 @@ class RankedProfile:
 
     def compact_positions(self) -> npt.NDArray[np.int16]:
         """The positions in 16 bits: comparisons over a million rows move a quarter the bytes."""
-        compact: npt.NDArray[np.int16] = self.positions.astype(np.int16)
+        if "compact" not in self._pairwise_cache:
+            self._pairwise_cache["compact"] = self.positions.astype(np.int16)
+        compact: npt.NDArray[np.int16] = self._pairwise_cache["compact"]
         return compact
 
     def restrict(self, keep: Sequence[str]) -> RankedProfile:

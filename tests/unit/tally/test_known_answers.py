@@ -284,3 +284,14 @@ def test_a_perfect_tie_is_reported_as_a_tie(method: str) -> None:
     result = tally(profile, method)
     assert result.winners == ("a", "b")
     assert result.tie_break_steps == ()
+
+
+def test_every_ranked_result_counts_first_preferences_and_rankers() -> None:
+    result = tally(TENNESSEE, "schulze")
+    assert result.counts["first_preferences"] == {
+        "Memphis": 42,
+        "Nashville": 26,
+        "Chattanooga": 15,
+        "Knoxville": 17,
+    }
+    assert result.counts["ranked_by"] == dict.fromkeys(TENNESSEE.options, 100)
