@@ -248,12 +248,7 @@ async def question_rows(session: AsyncSession, round_id: str) -> Sequence[Questi
 
 def _inside(home: str, area: str) -> bool:
     """Whether a resident's home area (from the token) lies in a round's area."""
-    if home == area:
-        return True
-    try:
-        return area_within(home, area)
-    except KeyError:  # not CBS codes: only equality can match
-        return False
+    return area_within(home, area)
 
 
 def age_on(birth_date: date, day: date) -> int:

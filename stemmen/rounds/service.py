@@ -5,7 +5,6 @@ round's audit chain in the same transaction."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 from typing import Any
@@ -25,7 +24,6 @@ from stemmen.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFo
 from stemmen.proposals.models import Proposal, ProposalStatus, Support
 from stemmen.rounds.models import Phase, Question, Round, RoundArea, RoundPhase
 from stemmen.rounds.schemas import (
-    AREA_CODE_PATTERN,
     AreaIn,
     AreaRead,
     PhaseRead,
@@ -45,11 +43,9 @@ from stemmen.rules.document import (
     PhaseWindow,
     RoundOutOfBounds,
     RuleSet,
+    area_within,
     check_round_against_bounds,
     load_ruleset,
-)
-from stemmen.rules.document import (
-    area_within as _area_within,
 )
 from stemmen.rules.service import get_version
 
@@ -124,15 +120,6 @@ async def round_questions(session: AsyncSession, round_id: str) -> list[Question
 async def phase_rows(session: AsyncSession, round_id: str) -> dict[str, RoundPhase]:
     rows = (await session.exec(select(RoundPhase).where(RoundPhase.round_id == round_id))).all()
     return {row.phase: row for row in rows}
-
-
-_CBS_CODE = re.compile(AREA_CODE_PATTERN)
-
-
-def area_within(area: str, outer: str) -> bool:
-    """``area`` lies in (or is) ``outer``; False for anything that is not a CBS code (a token's
-    area claim comes from outside and must never crash a request)."""
-    return bool(_CBS_CODE.match(area) and _CBS_CODE.match(outer)) and _area_within(area, outer)
 
 
 def actor_name(actor: Actor) -> str:

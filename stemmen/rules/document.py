@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -896,11 +897,16 @@ class _Checker:
 def area_within(area: str, outer: str) -> bool:
     """Whether CBS area ``area`` lies inside (or is) CBS area ``outer``.
 
-    CBS codes nest by their digits: WK026801 lies in GM0268, BU02680100 in WK026801.
+    CBS codes nest by their digits: WK026801 lies in GM0268, BU02680100 in WK026801. Codes
+    that are not CBS codes (a token's area claim comes from outside) match only themselves,
+    so no caller has to guard against them.
     """
+    if not (_CBS_AREA.fullmatch(area) and _CBS_AREA.fullmatch(outer)):
+        return area == outer
     return area[2:].startswith(outer[2:]) and _AREA_LEVEL[area[:2]] >= _AREA_LEVEL[outer[:2]]
 
 
+_CBS_AREA: Final = re.compile(r"GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8}")
 _AREA_LEVEL: Final[Mapping[str, int]] = {"GM": 0, "WK": 1, "BU": 2}
 
 

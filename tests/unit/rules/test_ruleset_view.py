@@ -112,6 +112,14 @@ def test_cbs_areas_nest_by_their_digits(area: str, outer: str, inside: bool) -> 
     assert area_within(area, outer) is inside
 
 
+@pytest.mark.parametrize(
+    ("area", "outer"), [("Oost", "GM0268"), ("GM0268", "Oost"), ("XX0268", "XX0268")]
+)
+def test_an_area_claim_that_is_no_cbs_code_matches_only_itself(area: str, outer: str) -> None:
+    # Tokens come from outside: a claim such as "Oost" must never crash a request.
+    assert area_within(area, outer) is (area == outer)
+
+
 def test_whole_numbers_written_as_decimals_are_read_as_integers() -> None:
     document = example("nijmegen-buurtbegroting.json")
     document["eligibility"]["min_age"] = 16.0
