@@ -722,6 +722,20 @@ class _Checker:
                 f"completion applies only to mes, not to {rule}; remove it",
                 f"completion geldt alleen voor mes, niet voor {rule}; haal het weg",
             )
+        # The proportional rules fund by shares of the voters, not by a support threshold or a
+        # spending cap: the engine has no such options for them, so a frame naming them would
+        # fail only at the close.
+        if rule in ("mes", "phragmen"):
+            for name in ("min_support", "category_caps_cents"):
+                if allocation.get(name):
+                    self.add(
+                        f"/allocation/{name}",
+                        "not_for_rule",
+                        f"{name} applies to the greedy rules and max-welfare, not to {rule}; "
+                        "remove it or choose another rule",
+                        f"{name} geldt voor de greedy-regels en max-welfare, niet voor {rule}; "
+                        "haal het weg of kies een andere regel",
+                    )
         categories = set(self.doc.get("proposals", {}).get("categories", []))
         for category in sorted(allocation.get("category_caps_cents", {})):
             if category not in categories:

@@ -394,6 +394,24 @@ CASES: list[tuple[str, dict[str, Any], tuple[tuple[str, Any], ...], str, str]] =
         "not_for_rule",
     ),
     (
+        "support threshold under the Method of Equal Shares",
+        BUDGET,
+        (("/allocation/rule", "mes"),),
+        "/allocation/min_support",
+        "not_for_rule",
+    ),
+    (
+        "category cap under sequential Phragmen",
+        BUDGET,
+        (
+            ("/allocation/rule", "phragmen"),
+            ("/allocation/min_support", None),
+            ("/allocation/category_caps_cents", {"Groen": 1000000}),
+        ),
+        "/allocation/category_caps_cents",
+        "not_for_rule",
+    ),
+    (
         "cap on an unknown category",
         BUDGET,
         (("/allocation/category_caps_cents", {"Armoede": 5200000}),),
