@@ -79,12 +79,14 @@ def parse_answer(answer: Mapping[str, Any]) -> tuple[str, object] | None:
 
 
 def parse_question_ballots(document: Mapping[str, Any]) -> QuestionBallots:
-    """The single-question record: ``{"options", "ballots", "scale"?}``."""
+    """The single-question record: ``{"options", "ballots", "scale"?}``.
+
+    Identical answers are merged while reading (their counts added), so a record of a million
+    ballots with a few thousand distinct answers builds a profile of a few thousand rows.
+    """
     options = tuple(str(o) for o in document.get("options", ()))
     scale = parse_scale(document.get("scale"))
-    rankings: list[tuple[int, Ranking]] = []
-    grades: list[tuple[int, Mapping[str, object]]] = []
-    approvals: list[tuple[int, tuple[str, ...]]] = []
+    merged: dict[tuple[str, object], list[Any]] = {}
     for ballot in document.get("ballots", ()):
         if not isinstance(ballot, Mapping):
             raise TallyError("bad-ballot", "each ballot must be an object")
@@ -92,14 +94,34 @@ def parse_question_ballots(document: Mapping[str, Any]) -> QuestionBallots:
         answer = parse_answer(ballot)
         if answer is None:
             continue
-        kind, payload = answer
-        if kind == "ranking":
-            rankings.append((count, payload))  # type: ignore[arg-type]
-        elif kind == "grades":
-            grades.append((count, payload))  # type: ignore[arg-type]
+        key = _answer_key(answer)
+        entry = merged.get(key)
+        if entry is None:
+            merged[key] = [count, answer[1]]
         else:
-            approvals.append((count, tuple(cast("list[str]", payload))))
+            entry[0] += count
+    rankings: list[tuple[int, Ranking]] = []
+    grades: list[tuple[int, Mapping[str, object]]] = []
+    approvals: list[tuple[int, tuple[str, ...]]] = []
+    for (kind, _), (count, payload) in merged.items():
+        if kind == "ranking":
+            rankings.append((count, payload))
+        elif kind == "grades":
+            grades.append((count, payload))
+        else:
+            approvals.append((count, tuple(payload)))
     return QuestionBallots(options, scale, tuple(rankings), tuple(grades), tuple(approvals))
+
+
+def _answer_key(answer: tuple[str, object]) -> tuple[str, object]:
+    """A hashable form of an answer: equal keys mean the same ballot."""
+    kind, payload = answer
+    if kind == "ranking":
+        return kind, tuple(tuple(tier) for tier in cast("list[list[str]]", payload))
+    if kind == "grades":
+        items = cast("dict[str, object]", payload).items()
+        return kind, tuple(sorted(((o, repr(g)) for o, g in items)))
+    return kind, tuple(sorted(set(cast("list[str]", payload))))
 
 
 def parse_share(raw: object) -> Fraction:

@@ -235,3 +235,23 @@ def test_cli_tallies_a_preferendum_file(tmp_path: Path) -> None:
 def test_preflib_order_repeating_an_option_is_refused() -> None:
     with pytest.raises(ValueError, match="bad-preflib"):
         parse_preflib("# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n2: 1,1,2\n")
+
+
+def test_identical_json_answers_are_merged_while_reading() -> None:
+    document = {
+        "options": ["a", "b"],
+        "scale": {"min": 0, "max": 2},
+        "ballots": [
+            {"count": 2, "ranking": [["a"], ["b"]]},
+            {"ranking": ["a", "b"]},
+            {"grades": {"a": 2, "b": 1}},
+            {"count": 4, "grades": {"b": 1, "a": 2}},
+            {"approvals": ["b", "a"]},
+            {"approvals": ["a", "b", "a"]},
+        ],
+    }
+    ballots = parse_question_ballots(document)
+    assert ballots.rankings == ((3, [["a"], ["b"]]),)
+    assert [count for count, _ in ballots.grades] == [5]
+    assert [count for count, _ in ballots.approvals] == [2]
+    assert ballots.num_ballots == 10
