@@ -32,7 +32,6 @@ from stemmen.proposals.schemas import (
 from stemmen.pseudonyms import pseudonym
 from stemmen.rounds.models import Phase, Round
 from stemmen.rounds.service import (
-    area_within,
     check_resident_eligible,
     closing_day,
     get_round,
@@ -45,6 +44,7 @@ from stemmen.rules.document import (
     PHASE_NAMES_NL,
     ProposalRules,
     RuleSet,
+    area_within,
 )
 
 AUTHOR = "author"
