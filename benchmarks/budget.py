@@ -73,10 +73,11 @@ from pabutools.election import parse_pabulib, Cost_Sat, Cardinality_Sat
 from pabutools.election.profile import AbstractApprovalProfile
 from pabutools.rules import (greedy_utilitarian_welfare, max_additive_utilitarian_welfare,
     method_of_equal_shares, sequential_phragmen)
-path, rule = sys.argv[1], sys.argv[2]
+path, rule, merge = sys.argv[1], sys.argv[2], sys.argv[3] == "merge"
 started = time.process_time()
 instance, profile = parse_pabulib(path)
-profile = profile.as_multiprofile()
+if merge:
+    profile = profile.as_multiprofile()
 parsed = time.process_time()
 if rule == "greedy":
     result = greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat)
@@ -188,12 +189,13 @@ def time_process(path: Path, arguments: list[str], repeats: int = 2) -> float | 
 
 PABUTOOLS_CACHE: dict[str, Any] = {}
 OURS_CACHE: dict[str, Any] = {}
+MERGE_FOR_PABUTOOLS = [True]
 CACHE_PATH: list[Path] = []
 
 
 def time_pabutools(path: Path, rule: str, timeout: float) -> tuple[float | None, str, list[str]]:
     """pabutools' time, from the cache file when one is given and holds this measurement."""
-    key = f"{path.name}|{rule}"
+    key = f"{path.name}|{rule}" + ("" if MERGE_FOR_PABUTOOLS[0] else "|plain")
     if key in PABUTOOLS_CACHE:
         seconds_taken, note, selected = PABUTOOLS_CACHE[key]
         if (
@@ -214,7 +216,14 @@ def _measure_pabutools(
 ) -> tuple[float | None, str, list[str]]:
     try:
         finished = subprocess.run(
-            [str(PYTHON), "-c", PABUTOOLS_CHILD, str(path), rule],
+            [
+                str(PYTHON),
+                "-c",
+                PABUTOOLS_CHILD,
+                str(path),
+                rule,
+                "merge" if MERGE_FOR_PABUTOOLS[0] else "plain",
+            ],
             capture_output=True,
             check=False,
             timeout=timeout,
@@ -293,7 +302,8 @@ def run_file(
             if arguments.ours_cache:
                 OURS_CACHE[key] = [row.ours, row.ours_note, ours_selected, row.ours_process]
                 arguments.ours_cache.write_text(json.dumps(OURS_CACHE, indent=1), "utf-8")
-        if arguments.cached_pabutools_only and key not in PABUTOOLS_CACHE:
+        pabutools_key = key + ("" if MERGE_FOR_PABUTOOLS[0] else "|plain")
+        if arguments.cached_pabutools_only and pabutools_key not in PABUTOOLS_CACHE:
             row.pabutools_note = row.pabutools_note or "not measured"
         if not arguments.no_pabutools and not row.pabutools_note:
             print(f"  {label} {rule}: pabutools ...", file=sys.stderr, flush=True)
@@ -386,11 +396,17 @@ def main() -> None:
         help="report pabutools only where the cache has it, measure nothing new",
     )
     parser.add_argument("--ours-cache", type=Path, help="JSON file keeping our measurements")
+    parser.add_argument(
+        "--pabutools-plain",
+        action="store_true",
+        help="give pabutools its profile as parsed, one ballot per voter (slower for it)",
+    )
     arguments = parser.parse_args()
     if arguments.pabutools_cache:
         CACHE_PATH.append(arguments.pabutools_cache)
         if arguments.pabutools_cache.exists():
             PABUTOOLS_CACHE.update(json.loads(arguments.pabutools_cache.read_text()))
+    MERGE_FOR_PABUTOOLS[0] = not arguments.pabutools_plain
     if arguments.ours_cache and arguments.ours_cache.exists():
         OURS_CACHE.update(json.loads(arguments.ours_cache.read_text()))
     rules = [rule.strip() for rule in arguments.rules.split(",") if rule.strip()]
