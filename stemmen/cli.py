@@ -292,7 +292,11 @@ def _redacted(url: str) -> str:
 @main.command()
 @database_option
 @click.option(
-    "--voters", default=400, show_default=True, type=int, help="Synthetic ballots per round."
+    "--voters",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Synthetic residents voting in each round (the preferendum's quorum is 500).",
 )
 @click.option(
     "--seed", default=2026, show_default=True, type=int, help="Seed of the synthetic voters."
