@@ -139,6 +139,9 @@ def serve(database_url: str | None, host: str, port: int, workers: int, no_migra
         proxy_headers=True,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        # A busy worker on a small machine can miss uvicorn's 5 s health ping during a peak and
+        # be killed mid-request; give it room (measured under the load benchmark).
+        timeout_worker_healthcheck=30,
     )
 
 
