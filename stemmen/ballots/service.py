@@ -60,13 +60,12 @@ from stemmen.proposals.models import Proposal
 from stemmen.pseudonyms import pseudonym
 from stemmen.rounds.models import Phase, Round, RoundArea, RoundPhase
 from stemmen.rounds.models import Question as QuestionRow
-from stemmen.rules.document import RuleSet, area_within, load_ruleset
-from stemmen.rules.models import RuleSetVersion
+from stemmen.rules.document import RuleSet, area_within
+from stemmen.rules.service import ruleset_view
 
 logger = logging.getLogger("stemmen.ballots")
 
 # Content-addressed and frozen data only (see the module text): never a phase or a ballot.
-_RULESETS: dict[str, RuleSet] = {}
 _FROZEN: dict[tuple[str, str | None], FrozenRound] = {}
 _FROZEN_LIMIT = 2_000
 
@@ -99,15 +98,7 @@ class VotingRound:
 
 
 async def ruleset_of(session: AsyncSession, ruleset_hash: str) -> RuleSet:
-    cached = _RULESETS.get(ruleset_hash)
-    if cached is not None:
-        return cached
-    version = await session.get(RuleSetVersion, ruleset_hash)
-    if version is None:
-        raise NotFound(f"the rule-set version {ruleset_hash} of this round is missing")
-    ruleset = load_ruleset(version.document)
-    _RULESETS[ruleset_hash] = ruleset
-    return ruleset
+    return await ruleset_view(session, ruleset_hash)
 
 
 async def get_round(session: AsyncSession, round_id: str) -> Round:

@@ -45,9 +45,8 @@ from stemmen.rules.document import (
     RuleSet,
     area_within,
     check_round_against_bounds,
-    load_ruleset,
 )
-from stemmen.rules.service import get_version
+from stemmen.rules.service import get_version, ruleset_view
 
 logger = logging.getLogger("stemmen.rounds")
 
@@ -62,25 +61,11 @@ _PHASE_NAMES_NL = {
     "published": "gepubliceerd",
 }
 
-# Versions never change once published, so their typed views can be kept for the process.
-_RULESETS: dict[str, RuleSet] = {}
-
-
 # --------------------------------------------------------------------------- loading
 
 
-async def ruleset_by_hash(session: AsyncSession, version_hash: str) -> RuleSet:
-    cached = _RULESETS.get(version_hash)
-    if cached is not None:
-        return cached
-    version = await get_version(session, version_hash)
-    ruleset = load_ruleset(version.document)
-    _RULESETS[version.hash] = ruleset
-    return ruleset
-
-
 async def ruleset_of(session: AsyncSession, round_: Round) -> RuleSet:
-    return await ruleset_by_hash(session, round_.ruleset_hash)
+    return await ruleset_view(session, round_.ruleset_hash)
 
 
 async def lock_round(session: AsyncSession, round_id: str) -> None:
@@ -327,7 +312,7 @@ def _phases_payload(phases: Mapping[str, PhaseWindowIn]) -> dict[str, Any]:
 
 async def create_round(session: AsyncSession, data: RoundCreate, actor: User) -> RoundRead:
     version = await get_version(session, data.ruleset_hash)
-    ruleset = await ruleset_by_hash(session, version.hash)
+    ruleset = await ruleset_view(session, version.hash)
     _check_bounds(ruleset, data.areas, data.phases)
     round_ = Round(
         title=data.title,

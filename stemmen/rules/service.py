@@ -26,6 +26,21 @@ def validated(document: dict[str, Any]) -> tuple[str, RuleSet_]:
     return ruleset_hash(document), load_ruleset(document)
 
 
+_VIEWS: dict[str, RuleSet_] = {}
+
+
+async def ruleset_view(session: AsyncSession, version_hash: str) -> RuleSet_:
+    """The typed view of a published version, loaded once per worker: a version is
+    content-addressed and the database refuses to change it, so the cache can never be stale."""
+    cached = _VIEWS.get(version_hash)
+    if cached is not None:
+        return cached
+    version = await get_version(session, version_hash)
+    view = load_ruleset(version.document)
+    _VIEWS[version.hash] = view
+    return view
+
+
 async def pinned_round_count(session: AsyncSession, version_hash: str) -> int:
     statement = (
         sa.select(sa.func.count())
