@@ -317,6 +317,10 @@ def run_file(
     return rows
 
 
+def times(ratio: float) -> str:
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2g}x"
+
+
 def seconds(value: float | None) -> str:
     if value is None:
         return "-"
@@ -337,7 +341,7 @@ def format_row(row: Row) -> str:
     return (
         f"| {row.instance} | {row.voters:,} | {row.projects} | {row.rule} | {ours} "
         f"| {seconds(row.ours_process)} | {pabutools} "
-        f"| {'-' if ratio is None else f'{ratio:,.0f}x'} | {row.same or '-'} |"
+        f"| {'-' if ratio is None else times(ratio)} | {row.same or '-'} |"
     )
 
 
@@ -350,7 +354,7 @@ def summary(rows: list[Row]) -> list[str]:
             median = statistics.median(ratios) if ratios else None
             lines.append(
                 f"- {rule}: median pabutools / ours = "
-                f"{'-' if median is None else f'{median:,.0f}x'} over {len(ratios)} instances"
+                f"{'-' if median is None else times(median)} over {len(ratios)} instances"
                 + (f" ({len(timeouts)} where pabutools timed out not counted)" if timeouts else "")
             )
     return lines
