@@ -260,12 +260,14 @@ class _Wallets:
             self.offsets: list[int] = [0]
             self.slopes: list[int] = [1]
         else:
-            # Only the money at this start matters: hold it as a constant (s = 0/1).
+            # Only the money at this start matters: hold it as a constant (s = 0/1), so the
+            # money value and the offset are one and the same list and slopes are all zero.
             self.p, self.q = 0, 1
             self.denominator = start.denominator
             self.offsets = [start.numerator]
-            self.slopes = [0]
-        self.values: list[int] = [self.offsets[0] * self.q + self.slopes[0] * self.p]
+            self.slopes = []
+        self.affine = affine
+        self.values: list[int] = [self.offsets[0] * self.q + self.p] if affine else self.offsets
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
 
@@ -309,12 +311,18 @@ class _Wallets:
         if common != self.denominator:
             factor = common // self.denominator
             self.offsets = [value * factor for value in self.offsets]
-            self.slopes = [value * factor for value in self.slopes]
-            self.values = [value * factor for value in self.values]
+            if self.affine:
+                self.slopes = [value * factor for value in self.slopes]
+                self.values = [value * factor for value in self.values]
+            else:
+                self.values = self.offsets
             self.denominator = common
         factor = common // denominator
         offset *= factor
         slope *= factor
+        if not self.affine:
+            self._pay_constant(supporters, utilities, offset)
+            return
         wallets = self.wallet_of[supporters]
         if utilities is None:
             keys, inverse = np.unique(wallets, return_inverse=True)
@@ -345,6 +353,30 @@ class _Wallets:
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
+    def _pay_constant(self, supporters: IntArray, utilities: IntArray | None, price: int) -> None:
+        """``pay`` when the money is a constant: new wallets keyed by the money left alone."""
+        wallets = self.wallet_of[supporters]
+        if utilities is None:
+            keys, inverse = np.unique(wallets, return_inverse=True)
+            stride = 0
+        else:
+            stride = int(utilities.max()) + 1
+            keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        values = self.values
+        new_wallets: list[int] = []
+        created: dict[int, int] = {}
+        for key in keys.tolist():
+            wallet, utility = divmod(key, stride) if stride else (key, 1)
+            left = max(values[wallet] - price * utility, 0)
+            target = created.get(left)
+            if target is None:
+                target = created[left] = len(values)
+                values.append(left)
+            new_wallets.append(target)
+        self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        if len(values) > 2 * self._compacted_size + 64:
+            self._compact()
+
     def _compact(self) -> None:
         """Forget wallets no ballot uses any more and merge wallets holding the same money."""
         used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
@@ -354,8 +386,9 @@ class _Wallets:
         values: list[int] = []
         position_of: dict[tuple[int, int], int] = {}
         targets: list[int] = []
+        slopes_of = self.slopes if self.affine else [0] * len(self.values)
         for wallet in used.tolist():
-            key = (self.offsets[wallet], self.slopes[wallet])
+            key = (self.offsets[wallet], slopes_of[wallet])
             position = position_of.get(key)
             if position is None:
                 position = position_of[key] = len(values)
@@ -365,7 +398,10 @@ class _Wallets:
             targets.append(position)
         remap[used] = np.asarray(targets, dtype=np.int64)
         self.wallet_of = remap[self.wallet_of]
-        self.offsets, self.slopes, self.values = offsets, slopes, values
+        if self.affine:
+            self.offsets, self.slopes, self.values = offsets, slopes, values
+        else:
+            self.offsets = self.values = offsets
         self._compacted_size = len(values)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
@@ -416,7 +452,14 @@ def _price(
     denominator = wallets.denominator
     p, q = wallets.p, wallets.q
     need = cost * denominator * q
-    affordable = sum(value * weight for value, _, weight, _ in groups) >= need
+    rich_utility = electorate.total_utility[index]
+    # Usual case: every supporter can pay the equal share, which also settles affordability.
+    everyone_pays = (
+        utilities is None and min(value for value, _, _, _ in groups) * rich_utility >= need
+    )
+    affordable = (everyone_pays and not horizon.enabled) or sum(
+        value * weight for value, _, weight, _ in groups
+    ) >= need
     offsets, slopes = wallets.offsets, wallets.slopes
     if horizon.enabled:
         horizon.keep(
@@ -426,12 +469,9 @@ def _price(
         )
     if not affordable:
         return None
-    rich_utility = electorate.total_utility[index]
     poor: list[tuple[int, int, int, int]] = []
     if utilities is None:
-        # Usual case: everyone can pay the equal price; sorting only when someone cannot.
-        poorest = min(value for value, _, _, _ in groups)
-        ordered = [] if poorest * rich_utility >= need else sorted(groups)
+        ordered = [] if everyone_pays else sorted(groups)
     else:
         ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
     paid_by_poor = 0
@@ -444,7 +484,7 @@ def _price(
         poor.append(group)
     # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
     offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
-    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor)
+    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor) if wallets.affine else 0
     if horizon.enabled:
         poor_wallets = {(group[3], group[1]) for group in poor}
         for _, utility, _, wallet in groups:
