@@ -357,17 +357,31 @@ class _Wallets:
     def _pay_constant(self, supporters: IntArray, utilities: IntArray | None, price: int) -> None:
         """``pay`` when the money is a constant: new wallets keyed by the money left alone."""
         wallets = self.wallet_of[supporters]
-        if utilities is None:
-            keys, inverse = np.unique(wallets, return_inverse=True)
-            stride = 0
-        else:
-            stride = int(utilities.max()) + 1
-            keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
         values = self.values
+        if utilities is None:
+            # Which wallets the supporters use, without sorting them.
+            used = np.flatnonzero(np.bincount(wallets, minlength=len(values)))
+            created_for: dict[int, int] = {}
+            targets: list[int] = []
+            for wallet in used.tolist():
+                left = max(values[wallet] - price, 0)
+                target = created_for.get(left)
+                if target is None:
+                    target = created_for[left] = len(values)
+                    values.append(left)
+                targets.append(target)
+            lookup = np.zeros(len(values), dtype=np.int64)
+            lookup[used] = np.asarray(targets, dtype=np.int64)
+            self.wallet_of[supporters] = lookup[wallets]
+            if len(values) > 2 * self._compacted_size + 64:
+                self._compact()
+            return
+        stride = int(utilities.max()) + 1
+        keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
         new_wallets: list[int] = []
         created: dict[int, int] = {}
         for key in keys.tolist():
-            wallet, utility = divmod(key, stride) if stride else (key, 1)
+            wallet, utility = divmod(key, stride)
             left = max(values[wallet] - price * utility, 0)
             target = created.get(left)
             if target is None:
