@@ -326,7 +326,9 @@ class _Wallets:
             return
         wallets = self.wallet_of[supporters]
         if utilities is None:
-            keys, inverse = np.unique(wallets, return_inverse=True)
+            # Counting, not sorting: the wallets in use, then a lookup to their successors.
+            keys = np.flatnonzero(np.bincount(wallets, minlength=len(self.values)))
+            inverse = wallets
             stride = 0
         else:
             stride = int(utilities.max()) + 1
@@ -350,7 +352,13 @@ class _Wallets:
                 slopes.append(left_slope)
                 values.append(value)
             new_wallets.append(target)
-        self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        successors = np.asarray(new_wallets, dtype=np.int64)
+        if stride:
+            self.wallet_of[supporters] = successors[inverse.ravel()]
+        else:
+            lookup = np.zeros(len(values), dtype=np.int64)
+            lookup[keys] = successors
+            self.wallet_of[supporters] = lookup[inverse]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
