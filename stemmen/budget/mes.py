@@ -369,15 +369,16 @@ class _Wallets:
         if utilities is None:
             # Which wallets the supporters use, without sorting them.
             used = np.flatnonzero(np.bincount(wallets, minlength=len(values)))
-            created_for: dict[int, int] = {}
-            targets: list[int] = []
-            for wallet in used.tolist():
-                left = max(values[wallet] - price, 0)
-                target = created_for.get(left)
-                if target is None:
-                    target = created_for[left] = len(values)
-                    values.append(left)
-                targets.append(target)
+            lefts = [
+                money - price if money > price else 0
+                for money in map(values.__getitem__, used.tolist())
+            ]
+            # One new wallet per distinct amount left, in order of first appearance.
+            first = len(values)
+            distinct = list(dict.fromkeys(lefts))
+            position = {left: first + offset for offset, left in enumerate(distinct)}
+            values.extend(distinct)
+            targets = list(map(position.__getitem__, lefts))
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[used] = np.asarray(targets, dtype=np.int64)
             self.wallet_of[supporters] = lookup[wallets]
