@@ -36,7 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from stemmen import __version__
 from stemmen.auth import BearerTokenMiddleware
 from stemmen.config import Settings, get_settings
-from stemmen.db import create_engine, session_maker
+from stemmen.db import DbSession, create_engine, session_maker
 from stemmen.errors import DomainError
 from stemmen.logs import configure_logging, request_id_var
 from stemmen.ratelimit import AuthFailureGate, CastRateLimit, RateLimits
@@ -253,7 +253,7 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
     summary="Is the service up and can it reach its database?",
     exclude_from_auth=True,
 )
-async def health(db_session: AsyncSession) -> Response[dict[str, Any]]:
+async def health(db_session: DbSession) -> Response[dict[str, Any]]:
     try:
         await db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except (DBAPIError, OSError) as error:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
+from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -25,6 +26,9 @@ from stemmen.config import Settings
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 # Timezone-aware UTC on both databases (SQLite would hand back naive datetimes).
 UTCDateTime = DateTimeUTC(timezone=True)
+
+# The request's session, injected by name (Litestar 3 no longer infers dependencies).
+DbSession = NamedDependency[AsyncSession]
 
 metadata = SQLModel.metadata
 metadata.naming_convention = {

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.audit import service
 from stemmen.audit.bundle import dump_bundle
+from stemmen.db import DbSession
 
 RoundId = Annotated[
     str, PathParameter(pattern=r"^[0-9a-zA-Z_-]{1,40}$", description="The round's id.")
@@ -45,7 +45,7 @@ class AuditController(Controller):
         },
     )
     async def read_bundle(
-        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: DbSession
     ) -> Response[bytes]:
         bundle = await service.bundle_for(db_session, request.user, round_id)
         name = (
@@ -62,7 +62,7 @@ class AuditController(Controller):
         summary="The round's audit-log chain and head (auditors and officials; public once published)",
     )
     async def read_log(
-        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: DbSession
     ) -> dict[str, Any]:
         return await service.round_log(db_session, request.user, round_id)
 
@@ -71,7 +71,7 @@ class AuditController(Controller):
         exclude_from_auth=True,
         summary="The head of every audit-log chain: publish these to have them witnessed",
     )
-    async def read_heads(self, db_session: AsyncSession) -> dict[str, Any]:
+    async def read_heads(self, db_session: DbSession) -> dict[str, Any]:
         return {"heads": await service.log_heads(db_session)}
 
     @get(
@@ -80,6 +80,6 @@ class AuditController(Controller):
         summary="A counted receipt's inclusion proof in the ballot tree (after the close)",
     )
     async def read_proof(
-        self, round_id: RoundId, code: ReceiptCode, db_session: AsyncSession
+        self, round_id: RoundId, code: ReceiptCode, db_session: DbSession
     ) -> dict[str, Any]:
         return await service.receipt_proof(db_session, round_id, code)

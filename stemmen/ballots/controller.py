@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import officials_only, residents_only
 from stemmen.ballots import service
@@ -21,6 +20,7 @@ from stemmen.ballots.schemas import (
     PaperBatchReject,
     ReceiptRead,
 )
+from stemmen.db import DbSession
 
 RoundId = Annotated[
     str, PathParameter(pattern=r"^[0-9a-zA-Z_-]{1,40}$", description="The round's id.")
@@ -45,8 +45,8 @@ class BallotController(Controller):
         self,
         round_id: RoundId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area", required=False, max_length=20)] = None,
+        db_session: DbSession,
+        area: Annotated[str | None, QueryParameter(required=False, max_length=20)] = None,
     ) -> BallotRead:
         return await service.read_ballot(
             db_session, request.app.state.settings, request.user, round_id, area
@@ -61,9 +61,9 @@ class BallotController(Controller):
     async def cast_ballot(
         self,
         round_id: RoundId,
-        data: CastBallot,
+        data: JSONBody[CastBallot],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> CastReceipt:
         return await service.cast_ballot(
             db_session, request.app.state.settings, request.user, round_id, data.area, data.ballot
@@ -78,9 +78,9 @@ class BallotController(Controller):
     async def open_batch(
         self,
         round_id: RoundId,
-        data: PaperBatchCreate,
+        data: JSONBody[PaperBatchCreate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> PaperBatchRead:
         return await service.open_batch(db_session, request.user, round_id, data.label)
 
@@ -89,9 +89,7 @@ class BallotController(Controller):
         guards=[officials_only],
         summary="The round's paper batches and their state (officials)",
     )
-    async def list_batches(
-        self, round_id: RoundId, db_session: AsyncSession
-    ) -> list[PaperBatchRead]:
+    async def list_batches(self, round_id: RoundId, db_session: DbSession) -> list[PaperBatchRead]:
         return await service.list_batches(db_session, round_id)
 
     @post(
@@ -104,9 +102,9 @@ class BallotController(Controller):
         self,
         round_id: RoundId,
         batch_id: BatchId,
-        data: PaperBallotIn,
+        data: JSONBody[PaperBallotIn],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> CastReceipt:
         return await service.enter_paper_ballot(
             db_session,
@@ -130,7 +128,7 @@ class BallotController(Controller):
         round_id: RoundId,
         batch_id: BatchId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> PaperBatchRead:
         return await service.confirm_batch(db_session, request.user, round_id, batch_id)
 
@@ -144,9 +142,9 @@ class BallotController(Controller):
         self,
         round_id: RoundId,
         batch_id: BatchId,
-        data: PaperBatchReject,
+        data: JSONBody[PaperBatchReject],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> PaperBatchRead:
         return await service.reject_batch(db_session, request.user, round_id, batch_id, data.reason)
 
@@ -155,7 +153,7 @@ class BallotController(Controller):
         exclude_from_auth=True,
         summary="Check a receipt: was this ballot counted as cast, or replaced?",
     )
-    async def read_receipt(self, code: ReceiptCode, db_session: AsyncSession) -> ReceiptRead:
+    async def read_receipt(self, code: ReceiptCode, db_session: DbSession) -> ReceiptRead:
         return await service.read_receipt(db_session, code)
 
     @get(
@@ -164,6 +162,6 @@ class BallotController(Controller):
         summary="Check a receipt within one round",
     )
     async def read_round_receipt(
-        self, round_id: RoundId, code: ReceiptCode, db_session: AsyncSession
+        self, round_id: RoundId, code: ReceiptCode, db_session: DbSession
     ) -> ReceiptRead:
         return await service.read_receipt(db_session, code, round_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import officials_only, residents_only, signed_in
+from stemmen.db import DbSession
 from stemmen.proposals import service
 from stemmen.proposals.schemas import (
     ProposalCreate,
@@ -32,9 +32,9 @@ class ProposalController(Controller):
         self,
         round_id: RoundId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area")] = None,
-        status: Annotated[str | None, Parameter(query="status")] = None,
+        db_session: DbSession,
+        area: Annotated[str | None, QueryParameter()] = None,
+        status: Annotated[str | None, QueryParameter()] = None,
     ) -> list[ProposalRead]:
         return await service.list_proposals(
             db_session, request.app.state.settings, round_id, request.user, area=area, status=status
@@ -49,9 +49,9 @@ class ProposalController(Controller):
     async def submit(
         self,
         round_id: RoundId,
-        data: ProposalCreate,
+        data: JSONBody[ProposalCreate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> ProposalRead:
         return await service.submit_proposal(
             db_session, request.app.state.settings, round_id, data, request.user
@@ -66,7 +66,7 @@ class ProposalController(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> ProposalRead:
         return await service.read_proposal(
             db_session, request.app.state.settings, round_id, proposal_id, request.user
@@ -81,9 +81,9 @@ class ProposalController(Controller):
         self,
         round_id: RoundId,
         proposal_id: ProposalId,
-        data: ProposalUpdate,
+        data: JSONBody[ProposalUpdate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> ProposalRead:
         return await service.update_proposal(
             db_session, request.app.state.settings, round_id, proposal_id, data, request.user
@@ -100,7 +100,7 @@ class ProposalController(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> ProposalRead:
         return await service.withdraw_proposal(
             db_session, request.app.state.settings, round_id, proposal_id, request.user
@@ -116,9 +116,9 @@ class ProposalController(Controller):
         self,
         round_id: RoundId,
         proposal_id: ProposalId,
-        data: ProposalReview,
+        data: JSONBody[ProposalReview],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> ProposalRead:
         return await service.review_proposal(
             db_session, request.app.state.settings, round_id, proposal_id, data, request.user
@@ -135,7 +135,7 @@ class ProposalController(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> SupportRead:
         return await service.support_proposal(
             db_session, request.app.state.settings, round_id, proposal_id, request.user
@@ -152,7 +152,7 @@ class ProposalController(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> SupportRead:
         return await service.withdraw_support(
             db_session, request.app.state.settings, round_id, proposal_id, request.user

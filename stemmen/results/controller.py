@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import officials_only
+from stemmen.db import DbSession
 from stemmen.results import service
 from stemmen.results.schemas import ResultRead, WhatIfRead, WhatIfRequest
 
@@ -27,7 +27,7 @@ class ResultController(Controller):
         summary="The result with its full explanation (public once published; officials after the close)",
     )
     async def read_result(
-        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: DbSession
     ) -> ResultRead:
         return await service.read_result(db_session, request.user, round_id)
 
@@ -39,11 +39,9 @@ class ResultController(Controller):
         self,
         round_id: RoundId,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area", required=False, max_length=20)] = None,
-        question: Annotated[
-            str | None, Parameter(query="question", required=False, max_length=40)
-        ] = None,
+        db_session: DbSession,
+        area: Annotated[str | None, QueryParameter(required=False, max_length=20)] = None,
+        question: Annotated[str | None, QueryParameter(required=False, max_length=40)] = None,
     ) -> Response[Any]:
         body, media_type = await service.cast_vote_record(
             db_session, request.user, round_id, area, question
@@ -62,8 +60,8 @@ class ResultController(Controller):
     async def what_if(
         self,
         round_id: RoundId,
-        data: WhatIfRequest,
+        data: JSONBody[WhatIfRequest],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> WhatIfRead:
         return await service.what_if(db_session, request.user, round_id, data.rule, data.options)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import officials_only
+from stemmen.db import DbSession
 from stemmen.rounds import service
 from stemmen.rounds.schemas import (
     AREA_CODE_PATTERN,
@@ -34,11 +34,11 @@ class RoundController(Controller):
     @get("/", summary="Every round, optionally only those of an area or in a phase")
     async def list_rounds(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         area: Annotated[
-            str | None, Parameter(query="area", pattern=AREA_CODE_PATTERN, description="CBS code")
+            str | None, QueryParameter(pattern=AREA_CODE_PATTERN, description="CBS code")
         ] = None,
-        phase: Annotated[str | None, Parameter(query="phase")] = None,
+        phase: Annotated[str | None, QueryParameter()] = None,
     ) -> list[RoundSummary]:
         return await service.list_rounds(db_session, area=area, phase=phase)
 
@@ -49,12 +49,12 @@ class RoundController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def create_round(
-        self, data: RoundCreate, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, data: JSONBody[RoundCreate], request: Request[Any, Any, Any], db_session: DbSession
     ) -> RoundRead:
         return await service.create_round(db_session, data, request.user)
 
     @get("/{round_id:str}", summary="One round: its areas, schedule, phase and questions")
-    async def get_round(self, round_id: RoundId, db_session: AsyncSession) -> RoundRead:
+    async def get_round(self, round_id: RoundId, db_session: DbSession) -> RoundRead:
         return await service.read_round(db_session, await service.get_round(db_session, round_id))
 
     @patch(
@@ -65,9 +65,9 @@ class RoundController(Controller):
     async def update_round(
         self,
         round_id: RoundId,
-        data: RoundUpdate,
+        data: JSONBody[RoundUpdate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> RoundRead:
         return await service.update_round(db_session, round_id, data, request.user)
 
@@ -80,16 +80,14 @@ class RoundController(Controller):
     async def move_phase(
         self,
         round_id: RoundId,
-        data: PhaseMove,
+        data: JSONBody[PhaseMove],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> RoundRead:
         return await service.move_round(db_session, round_id, data.to, request.user, data.revision)
 
     @get("/{round_id:str}/questions", summary="The questions of a preferendum or poll, in order")
-    async def list_questions(
-        self, round_id: RoundId, db_session: AsyncSession
-    ) -> list[QuestionRead]:
+    async def list_questions(self, round_id: RoundId, db_session: DbSession) -> list[QuestionRead]:
         return await service.list_questions(db_session, round_id)
 
     @post(
@@ -101,9 +99,9 @@ class RoundController(Controller):
     async def add_question(
         self,
         round_id: RoundId,
-        data: QuestionCreate,
+        data: JSONBody[QuestionCreate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> QuestionRead:
         return await service.add_question(db_session, round_id, data, request.user)
 
@@ -116,9 +114,9 @@ class RoundController(Controller):
         self,
         round_id: RoundId,
         key: QuestionKey,
-        data: QuestionUpdate,
+        data: JSONBody[QuestionUpdate],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> QuestionRead:
         return await service.update_question(db_session, round_id, key, data, request.user)
 
@@ -132,6 +130,6 @@ class RoundController(Controller):
         round_id: RoundId,
         key: QuestionKey,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> None:
         await service.delete_question(db_session, round_id, key, request.user)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, PathParameter
+from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import admins_only, officials_only
+from stemmen.db import DbSession
 from stemmen.rules import service
 from stemmen.rules.document import canonical_json, schema_document
 from stemmen.rules.schemas import (
@@ -39,7 +39,7 @@ class RuleSetController(Controller):
         return schema_document()
 
     @get("/rulesets", summary="Every rule set with its latest version")
-    async def list_rule_sets(self, db_session: AsyncSession) -> list[RuleSetRead]:
+    async def list_rule_sets(self, db_session: DbSession) -> list[RuleSetRead]:
         return await service.list_rule_sets(db_session)
 
     @post(
@@ -49,13 +49,13 @@ class RuleSetController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def create_rule_set(
-        self, data: RuleSetCreate, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, data: JSONBody[RuleSetCreate], request: Request[Any, Any, Any], db_session: DbSession
     ) -> Response[PublishResult]:
         result = await service.create_rule_set(db_session, data.slug, data.document, request.user)
         return Response(result, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
     @get("/rulesets/{slug:str}", summary="One rule set and its versions")
-    async def get_rule_set(self, slug: FromPath[str], db_session: AsyncSession) -> RuleSetRead:
+    async def get_rule_set(self, slug: FromPath[str], db_session: DbSession) -> RuleSetRead:
         return await service.read_rule_set(db_session, await service.get_rule_set(db_session, slug))
 
     @post(
@@ -67,15 +67,15 @@ class RuleSetController(Controller):
     async def publish_version(
         self,
         slug: FromPath[str],
-        data: VersionPublish,
+        data: JSONBody[VersionPublish],
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> Response[PublishResult]:
         result = await service.publish_version(db_session, slug, data.document, request.user)
         return Response(result, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
     @get("/ruleset-versions/{version_hash:str}", summary="One published version")
-    async def get_version(self, db_session: AsyncSession, version_hash: VersionHash) -> VersionRead:
+    async def get_version(self, db_session: DbSession, version_hash: VersionHash) -> VersionRead:
         return await service.read_version(db_session, version_hash)
 
     @get(
@@ -92,7 +92,7 @@ class RuleSetController(Controller):
         },
     )
     async def export_version(
-        self, db_session: AsyncSession, version_hash: VersionHash
+        self, db_session: DbSession, version_hash: VersionHash
     ) -> Response[bytes]:
         version = await service.get_version(db_session, version_hash)
         return Response(
@@ -110,7 +110,7 @@ class RuleSetController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def import_version(
-        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: AsyncSession
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession
     ) -> Response[PublishResult]:
         from stemmen.errors import InvalidInput
 
@@ -133,5 +133,5 @@ class RuleSetController(Controller):
         guards=[admins_only],
         summary="Delete a version no round has pinned (admins); pinned versions answer 409",
     )
-    async def delete_version(self, db_session: AsyncSession, version_hash: VersionHash) -> None:
+    async def delete_version(self, db_session: DbSession, version_hash: VersionHash) -> None:
         await service.delete_version(db_session, version_hash)

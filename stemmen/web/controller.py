@@ -13,10 +13,10 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import Role, TokenInvalid, User, decode_token, mint_token
 from stemmen.ballots.money import format_eur
+from stemmen.db import DbSession
 from stemmen.rounds.models import Phase, Round, RoundArea
 from stemmen.web.i18n import translate
 from stemmen.web.session import LANG_COOKIE, TOKEN_COOKIE, page_language, page_user
@@ -119,7 +119,7 @@ class PageController(Controller):
     exception_handlers = PAGE_ERRORS
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def home(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
         rounds = (
             await db_session.exec(
                 select(Round)

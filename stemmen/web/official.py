@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import User
+from stemmen.db import DbSession
 from stemmen.errors import DomainError
 from stemmen.web.controller import PAGE_ERRORS, render
 from stemmen.web.forms import ballot_from_form, error_text, parse_euros
@@ -86,7 +87,7 @@ class OfficialPages(Controller):
     # ----------------------------------------------------------------------- overview
 
     @get("/")
-    async def overview(self, request: AnyRequest, db_session: AsyncSession) -> Template:
+    async def overview(self, request: AnyRequest, db_session: DbSession) -> Template:
         user = official_or_refusal(request)
         if not isinstance(user, User):
             return user
@@ -117,7 +118,7 @@ class OfficialPages(Controller):
         return response
 
     @post("/rounds", status_code=303)
-    async def create(self, request: AnyRequest, db_session: AsyncSession) -> Template | Redirect:
+    async def create(self, request: AnyRequest, db_session: DbSession) -> Template | Redirect:
         from stemmen.rounds.schemas import RoundCreate
         from stemmen.rounds.service import create_round
 
@@ -159,7 +160,7 @@ class OfficialPages(Controller):
 
     @get("/rounds/{round_id:str}")
     async def round_page(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         user = official_or_refusal(request)
         if not isinstance(user, User):
@@ -253,7 +254,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/areas", status_code=303)
     async def set_areas(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.rounds.schemas import RoundUpdate
         from stemmen.rounds.service import update_round
@@ -272,7 +273,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/phase", status_code=303)
     async def move(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.rounds.service import move_round
 
@@ -294,7 +295,7 @@ class OfficialPages(Controller):
         round_id: RoundId,
         proposal_id: ItemId,
         request: AnyRequest,
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> Template | Redirect:
         from stemmen.proposals.schemas import ProposalReview
         from stemmen.proposals.service import review_proposal
@@ -320,7 +321,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/questions", status_code=303)
     async def add_question(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.rounds.schemas import QuestionCreate
         from stemmen.rounds.service import add_question
@@ -345,7 +346,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/batches", status_code=303)
     async def open_batch(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.ballots.service import open_batch
 
@@ -359,7 +360,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/batches/{batch_id:int}/confirm", status_code=303)
     async def confirm_batch(
-        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.ballots.service import confirm_batch
 
@@ -370,7 +371,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/batches/{batch_id:int}/reject", status_code=303)
     async def reject_batch(
-        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: DbSession
     ) -> Template | Redirect:
         from stemmen.ballots.service import reject_batch
 
@@ -388,8 +389,8 @@ class OfficialPages(Controller):
         round_id: RoundId,
         batch_id: ItemId,
         request: AnyRequest,
-        db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area", required=False, max_length=20)] = None,
+        db_session: DbSession,
+        area: Annotated[str | None, QueryParameter(required=False, max_length=20)] = None,
     ) -> Template:
         user = official_or_refusal(request)
         if not isinstance(user, User):
@@ -432,7 +433,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/batches/{batch_id:int}/ballots", status_code=200)
     async def enter_paper(
-        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, batch_id: ItemId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         from stemmen.ballots.service import enter_paper_ballot
 
@@ -486,7 +487,7 @@ class OfficialPages(Controller):
 
     @post("/rounds/{round_id:str}/what-if", status_code=200)
     async def what_if(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         from stemmen.results.service import what_if
 

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import Role, User
+from stemmen.db import DbSession
 from stemmen.errors import DomainError
 from stemmen.web.controller import PAGE_ERRORS, render
 from stemmen.web.forms import FormValues, ballot_from_form, error_text, parse_euros
@@ -95,7 +96,7 @@ class ResidentPages(Controller):
 
     @get("/rounds/{round_id:str}")
     async def round_page(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         return await self._round(request, db_session, round_id)
 
@@ -138,7 +139,7 @@ class ResidentPages(Controller):
 
     @get("/rounds/{round_id:str}/propose")
     async def proposal_form(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         if page_user(request) is None:
             return needs_sign_in(request)
@@ -150,7 +151,7 @@ class ResidentPages(Controller):
 
     @post("/rounds/{round_id:str}/propose", status_code=200)
     async def submit_proposal(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         from stemmen.proposals import service as proposals
         from stemmen.proposals.schemas import ProposalCreate
@@ -204,7 +205,7 @@ class ResidentPages(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: AnyRequest,
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> Template | Redirect:
         from stemmen.proposals import service as proposals
 
@@ -235,7 +236,7 @@ class ResidentPages(Controller):
         round_id: RoundId,
         proposal_id: ProposalId,
         request: AnyRequest,
-        db_session: AsyncSession,
+        db_session: DbSession,
     ) -> Template | Redirect:
         from stemmen.proposals import service as proposals
 
@@ -263,8 +264,8 @@ class ResidentPages(Controller):
         self,
         round_id: RoundId,
         request: AnyRequest,
-        db_session: AsyncSession,
-        area: Annotated[str | None, Parameter(query="area", required=False, max_length=20)] = None,
+        db_session: DbSession,
+        area: Annotated[str | None, QueryParameter(required=False, max_length=20)] = None,
     ) -> Template:
         user = page_user(request)
         if user is None:
@@ -315,9 +316,7 @@ class ResidentPages(Controller):
         return response
 
     @post("/rounds/{round_id:str}/vote", status_code=200)
-    async def cast(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
-    ) -> Template:
+    async def cast(self, round_id: RoundId, request: AnyRequest, db_session: DbSession) -> Template:
         from stemmen.ballots import service as ballots
 
         user = page_user(request)
@@ -366,7 +365,7 @@ class ResidentPages(Controller):
         return render(request, "receipt.html", code="", found=None)
 
     @post("/receipt", status_code=200)
-    async def check_receipt(self, request: AnyRequest, db_session: AsyncSession) -> Template:
+    async def check_receipt(self, request: AnyRequest, db_session: DbSession) -> Template:
         from stemmen.ballots import service as ballots
 
         form = await form_values(request)
@@ -395,7 +394,7 @@ class ResidentPages(Controller):
 
     @get("/rounds/{round_id:str}/results")
     async def results(
-        self, round_id: RoundId, request: AnyRequest, db_session: AsyncSession
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
         from stemmen.web.result_views import result_view
 
