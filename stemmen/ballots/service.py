@@ -463,6 +463,18 @@ async def read_ballot(
     voted = (
         await session.exec(select(Ballot.id).where(Ballot.live_slot == slot))
     ).first() is not None
+    return await ballot_read(session, voting, area, context, already_voted=voted)
+
+
+async def ballot_read(
+    session: AsyncSession,
+    voting: VotingRound,
+    area: RoundArea | None,
+    context: BudgetBallotContext | QuestionsBallotContext,
+    *,
+    already_voted: bool,
+) -> BallotRead:
+    """The ballot as a voter sees it: the projects of the area, or the questions."""
     projects: list[BallotProjectRead] = []
     questions: list[BallotQuestionRead] = []
     if isinstance(context, BudgetBallotContext):
@@ -473,7 +485,7 @@ async def read_ballot(
             for p in context.projects
         ]
     else:
-        rows = {row.key: row for row in await question_rows(session, round_id)}
+        rows = {row.key: row for row in await question_rows(session, voting.round.id)}
         questions = [
             BallotQuestionRead(
                 id=q.id,
@@ -485,7 +497,7 @@ async def read_ballot(
             for q in context.questions
         ]
     return BallotRead(
-        round=round_id,
+        round=voting.round.id,
         title=voting.round.title,
         instrument=voting.round.instrument,
         area=area.code if area else None,
@@ -495,7 +507,7 @@ async def read_ballot(
         rules=ballot_rules(voting.ruleset, context),
         projects=projects,
         questions=questions,
-        already_voted=voted,
+        already_voted=already_voted,
     )
 
 

@@ -38,6 +38,7 @@ from stemmen.rounds.service import (
     lock_round,
     round_areas,
     ruleset_of,
+    support_counts,
 )
 from stemmen.rules.document import (
     PHASE_NAMES_EN,
@@ -101,15 +102,6 @@ async def _get(session: AsyncSession, round_id: str, proposal_id: int) -> Propos
     return proposal
 
 
-async def _support_counts(session: AsyncSession, round_id: str) -> dict[int, int]:
-    statement = (
-        sa.select(col(Support.proposal_id), sa.func.count())
-        .where(col(Support.round_id) == round_id)
-        .group_by(col(Support.proposal_id))
-    )
-    return {int(pid): int(count) for pid, count in (await session.execute(statement)).all()}
-
-
 async def _my_supports(session: AsyncSession, round_id: str, key: str | None) -> set[int]:
     if key is None:
         return set()
@@ -149,7 +141,7 @@ async def _read_one(
     session: AsyncSession, settings: Settings, proposal: Proposal, user: User | None
 ) -> ProposalRead:
     assert proposal.id is not None
-    counts = await _support_counts(session, proposal.round_id)
+    counts = await support_counts(session, proposal.round_id)
     author = _author_key(settings, proposal.round_id, user) if user is not None else None
     supporter = _supporter_key(settings, proposal.round_id, user) if user is not None else None
     return _read(
@@ -194,7 +186,7 @@ async def list_proposals(
     proposals = (await session.exec(statement)).all()
     author = _author_key(settings, round_id, user) if user is not None else None
     supporter = _supporter_key(settings, round_id, user) if user is not None else None
-    counts = await _support_counts(session, round_id)
+    counts = await support_counts(session, round_id)
     supported = await _my_supports(session, round_id, supporter)
     return [
         _read(p, counts.get(p.id or 0, 0), author == p.author_key, (p.id or 0) in supported)
@@ -594,7 +586,7 @@ async def _support_frame(
 async def _support_read(
     session: AsyncSession, round_id: str, proposal_id: int, key: str, limit: int | None
 ) -> SupportRead:
-    counts = await _support_counts(session, round_id)
+    counts = await support_counts(session, round_id)
     mine = await _my_supports(session, round_id, key)
     return SupportRead(
         proposal_id=proposal_id,

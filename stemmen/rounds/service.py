@@ -496,7 +496,8 @@ def _wrong_move(round_: Round, to_phase: str, expected: str | None) -> Conflict:
     )
 
 
-async def _support_counts(session: AsyncSession, round_id: str) -> dict[int, int]:
+async def support_counts(session: AsyncSession, round_id: str) -> dict[int, int]:
+    """Supports per proposal of a round."""
     statement = (
         sa.select(col(Support.proposal_id), sa.func.count())
         .where(col(Support.round_id) == round_id)
@@ -535,7 +536,7 @@ async def _budget_ballot(session: AsyncSession, round_: Round, ruleset: RuleSet)
         )
     ).all()
     needed = ruleset.proposals.supports_needed if ruleset.proposals is not None else 0
-    counts = await _support_counts(session, round_.id)
+    counts = await support_counts(session, round_.id)
     chosen = [p for p in accepted if p.id is not None and counts.get(p.id, 0) >= needed]
     empty = [
         a.code

@@ -516,13 +516,6 @@ async def paper_ballot_view(
     """The ballot a paper voter filled in, shaped like a resident's ballot page, for the
     official to copy; with the round's areas and the batch."""
     from stemmen.ballots import service as ballots
-    from stemmen.ballots.forms import BudgetBallotContext
-    from stemmen.ballots.schemas import (
-        BallotOptionRead,
-        BallotProjectRead,
-        BallotQuestionRead,
-        BallotRead,
-    )
     from stemmen.errors import NotFound
 
     voting = await ballots.load_voting_round(session, round_id)
@@ -537,38 +530,5 @@ async def paper_ballot_view(
     if needs_area:
         area = next((a for a in areas if a.code == area_code), areas[0] if areas else None)
     context = await ballots.ballot_context(session, voting, area)
-    projects: list[BallotProjectRead] = []
-    questions: list[BallotQuestionRead] = []
-    if isinstance(context, BudgetBallotContext):
-        projects = [
-            BallotProjectRead(
-                code=p.id, title=p.title, cost_cents=p.cost_cents, category=p.category
-            )
-            for p in context.projects
-        ]
-    else:
-        questions = [
-            BallotQuestionRead(
-                id=q.id,
-                title=q.title,
-                method=q.method or "",
-                options=[BallotOptionRead(id=o.id, label=o.label) for o in q.options],
-            )
-            for q in context.questions
-        ]
-    ballot = BallotRead(
-        round=round_id,
-        title=voting.round.title,
-        instrument=voting.round.instrument,
-        area=area.code if area is not None else None,
-        area_name=(area.name or area.code) if area is not None else None,
-        budget_cents=int(area.budget_cents or 0)
-        if area is not None and voting.ruleset.is_budget
-        else None,
-        closes_at=voting.closes_at,
-        rules=ballots.ballot_rules(voting.ruleset, context),
-        projects=projects,
-        questions=questions,
-        already_voted=False,
-    )
+    ballot = await ballots.ballot_read(session, voting, area, context, already_voted=False)
     return ballot, areas, batch
