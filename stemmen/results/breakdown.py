@@ -7,7 +7,8 @@ has and how many of them supported each project or option. The rule set's
 
 - **Primary suppression.** A group with fewer voters than ``min_group_size`` (none included)
   is shown as suppressed, with the threshold ("fewer than 10"), never as a number: neither
-  its voters nor any of its support counts.
+  its voters nor any of its support counts. A group suppressed only to protect another one
+  (below) is shown as suppressed without the threshold: it is not small.
 - **No complementary disclosure.** Every table's total is public (the round's ballots, or an
   area's, which the result shows), so a single suppressed group would be the total minus the
   others. Whenever a table suppresses anything, it suppresses further groups, the smallest
@@ -61,12 +62,17 @@ class GroupedBallot:
 
 @dataclass(frozen=True)
 class Group:
-    """One group of a table: its voters and support, or suppressed (then both are None)."""
+    """One group of a table: its voters and support, or suppressed (then both are None).
+
+    ``small`` marks a suppressed group below the minimum; one suppressed only so that a small
+    group cannot be recovered is not small (it has at least ``min_group_size`` voters).
+    """
 
     key: str
     voters: int | None
     support: Mapping[str, int] | None = None
     questions: Mapping[str, Mapping[str, Any]] | None = None
+    small: bool = False
 
     @property
     def suppressed(self) -> bool:
@@ -111,7 +117,7 @@ def _group_json(group: Group, min_group_size: int) -> dict[str, Any]:
     return {
         "group": group.key,
         "suppressed": group.suppressed,
-        "fewer_than": min_group_size if group.suppressed else None,
+        "fewer_than": min_group_size if group.small else None,
         "voters": group.voters,
         "support": None if group.support is None else dict(group.support),
         "questions": None
@@ -204,12 +210,13 @@ def _group(
     key: str,
     members: Sequence[GroupedBallot],
     hidden: bool,
+    minimum: int,
     projects: Sequence[str] | None,
     questions: Mapping[str, Sequence[str]] | None,
     with_support: bool = True,
 ) -> Group:
     if hidden:
-        return Group(key, None)
+        return Group(key, None, small=len(members) < minimum)
     voters, support, answered = _counts(members)
     if not with_support:
         return Group(key, voters)
@@ -257,7 +264,14 @@ def budget_breakdown(
             area,
             len(by_area[area]),
             tuple(
-                _group(c, members, area in hidden_areas, list(areas.get(area, ())), None)
+                _group(
+                    c,
+                    members,
+                    area in hidden_areas,
+                    min_group_size,
+                    list(areas.get(area, ())),
+                    None,
+                )
                 for c, members in split[area].items()
             ),
         )
@@ -269,7 +283,7 @@ def budget_breakdown(
         None,
         len(ballots),
         tuple(
-            _group(c, members, c in hidden_totals, None, None, with_support=False)
+            _group(c, members, c in hidden_totals, min_group_size, None, None, with_support=False)
             for c, members in everyone.items()
         ),
     )
@@ -298,7 +312,10 @@ def preferendum_breakdown(
                 dimension,
                 None,
                 len(ballots),
-                tuple(_group(k, m, k in hidden, None, questions) for k, m in groups.items()),
+                tuple(
+                    _group(k, m, k in hidden, min_group_size, None, questions)
+                    for k, m in groups.items()
+                ),
             )
         )
     return Breakdown(min_group_size, len(ballots), tuple(tables), tuple(dimensions))

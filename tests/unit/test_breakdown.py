@@ -174,8 +174,10 @@ def test_a_budget_breakdown_splits_each_area_by_channel_and_hides_a_small_paper_
         "support": None,
         "questions": None,
     }
-    # Online alone would be north's result (43) minus paper: it goes too.
+    # Online alone would be north's result (43) minus paper: it goes too, but it is not small.
     assert north["online"]["suppressed"] is True
+    assert north["online"]["fewer_than"] is None
+    assert north["online"]["voters"] is None
     assert tables[("channel", "north")]["voters"] == 43
     # The round has 15 paper ballots; with south shown, north's 3 would follow: south goes too.
     south = groups_of(tables[("channel", "south")])
