@@ -5,11 +5,15 @@ The welfare of a set of projects is the sum over projects of their welfare: supp
 floating point, so every answer is checked in exact integers before it is returned:
 
 1. solve for the optimum and compute the exact welfare ``W`` of the set found;
-2. prove it optimal: ask for a feasible set with welfare at least ``W + 1`` (welfare values are
-   integers after scaling); should the solver find one, take it and ask again;
-3. among all sets with welfare ``W``, pick the one the tie-break prefers, lexicographically: the
-   set containing the project ranked first by the tie-break wins, then the second, and so on.
-   A single extra solve shows when the optimum is unique, which is the common case.
+2. prove it in integers: the knapsack's linear relaxation, computed exactly, shows for nearly
+   every project that no set differing from the one found on that project reaches ``W``; the
+   few projects left are searched depth first under the same bound, which finds every set
+   reaching ``W`` (each checked against every constraint). That proves the optimum, says
+   whether it is unique, and lets the tie-break pick among tied sets, without another solve;
+3. should the search grow too large, more solves settle it: ask for the set of welfare at least
+   ``W`` farthest from the one found (unique when that is the set itself; a better one replaces
+   it), then, among the sets of welfare ``W``, pick the one the tie-break prefers
+   lexicographically, a chunk of projects per solve.
 
 Projects nobody supports add no welfare and are never funded, unless a minimum spend needs them.
 """
@@ -20,9 +24,10 @@ import math
 import os
 import sys
 import threading
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -254,6 +259,196 @@ def _lexicographic_optimum(
     return current, True
 
 
+# The exact search below visits at most this many nodes; past that the solver settles the rest.
+EXACT_SEARCH_NODES = 20_000
+
+
+class _SearchTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Settlement:
+    """What integer arithmetic proves about the sets reaching a welfare ``target``.
+
+    Every such set funds ``ones`` and none of ``zeros``. ``optima`` is every feasible set of the
+    greatest welfare when the search finished (``welfare`` that welfare), else None.
+    """
+
+    ones: set[int]
+    zeros: set[int]
+    optima: list[set[int]] | None
+    welfare: int
+
+
+def _by_ratio(indices: Sequence[int], costs: Sequence[int], welfare: Sequence[int]) -> list[int]:
+    """Projects by welfare per unit of cost, best first (free projects first of all)."""
+
+    def key(index: int) -> tuple[int, Fraction]:
+        cost = costs[index]
+        return (0, Fraction(-welfare[index])) if cost == 0 else (1, Fraction(-welfare[index], cost))
+
+    return sorted(indices, key=key)
+
+
+def _prefix_sums(order: Sequence[int], values: Sequence[int]) -> list[int]:
+    sums = [0]
+    for index in order:
+        sums.append(sums[-1] + values[index])
+    return sums
+
+
+def _settle_exactly(problem: _Problem, chosen: set[int], target: int) -> _Settlement:
+    """Prove in integers which sets can reach welfare ``target``, found by the solver in ``chosen``.
+
+    The bound used is the knapsack's linear relaxation (budget only; group and exclusive rows
+    dropped, which can only raise it), computed exactly: fill by welfare per cost, the last
+    project in part. First every project on its own: if any set that differs from ``chosen`` on
+    project i stays below ``target`` (the bound with i flipped says so), every set reaching the
+    target agrees with ``chosen`` there. The few projects left are then searched depth first
+    under the same bound, and every set found is checked against every constraint.
+    """
+    costs, welfare = problem.costs, problem.welfare
+    ones, zeros = set(problem.fixed_one), set(problem.fixed_zero)
+    free = [index for index in range(len(costs)) if index not in ones and index not in zeros]
+    if any(welfare[index] < 0 for index in free):
+        return _Settlement(ones, zeros, None, target)
+    while free:
+        base = sum(welfare[index] for index in ones)
+        room = problem.budget - sum(costs[index] for index in ones)
+        order = _by_ratio(free, costs, welfare)
+        spent = _prefix_sums(order, costs)
+        gained = _prefix_sums(order, welfare)
+        position = {index: place for place, index in enumerate(order)}
+        undecided = []
+        for index in free:
+            cost, value = costs[index], welfare[index]
+            # The bound over the other free projects, with this one flipped from ``chosen``.
+            if index in chosen:
+                left, total = room, base
+            else:
+                left, total = room - cost, base + value
+            if left < 0:
+                continue  # no set at all funds it beside what is fixed
+            full = bisect_right(spent, left) - 1
+            if position[index] <= full:
+                # It sits among the projects that fit whole: skip it and fill further.
+                full = bisect_right(spent, left + cost) - 1
+                total += gained[full] - value
+                left -= spent[full] - cost
+            else:
+                total += gained[full]
+                left -= spent[full]
+            if full < len(order):
+                part = order[full]
+                # Reaches the target when total + welfare[part] * left / costs[part] >= target.
+                reaches = (target - total) * costs[part] <= welfare[part] * left
+            else:
+                reaches = total >= target
+            if reaches:
+                undecided.append(index)
+        if len(undecided) == len(free):
+            break
+        for index in free:
+            if index not in undecided:
+                (ones if index in chosen else zeros).add(index)
+        free = undecided
+    if not free:
+        return _Settlement(ones, zeros, [set(ones)], target)
+    try:
+        optima, best = _search(problem, ones, free, target)
+    except _SearchTooLarge:
+        return _Settlement(ones, zeros, None, target)
+    return _Settlement(ones, zeros, optima or None, best)
+
+
+def _search(
+    problem: _Problem, ones: set[int], free: Sequence[int], target: int
+) -> tuple[list[set[int]], int]:
+    """Every feasible set of the greatest welfare, at least ``target``, funding ``ones``."""
+    costs, welfare = problem.costs, problem.welfare
+    order = _by_ratio(free, costs, welfare)
+    spent = _prefix_sums(order, costs)
+    gained = _prefix_sums(order, welfare)
+    count = len(order)
+    optima: list[set[int]] = []
+    best = target
+    taken: list[int] = []
+    nodes = 0
+
+    def visit(depth: int, value: int, left: int) -> None:
+        nonlocal nodes, best, optima
+        nodes += 1
+        if nodes > EXACT_SEARCH_NODES:
+            raise _SearchTooLarge
+        full = bisect_right(spent, left + spent[depth]) - 1
+        total = value + gained[full] - gained[depth]
+        if full < count:
+            part = order[full]
+            rest = left + spent[depth] - spent[full]
+            if (best - total) * costs[part] > welfare[part] * rest:
+                return
+        elif total < best:
+            return
+        if depth == count:
+            found = ones.union(taken)
+            if _violations(problem, sorted(found)):
+                return
+            if value > best:
+                best, optima = value, []
+            optima.append(found)
+            return
+        index = order[depth]
+        if costs[index] <= left:
+            taken.append(index)
+            visit(depth + 1, value + welfare[index], left - costs[index])
+            taken.pop()
+        visit(depth + 1, value, left)
+
+    room = problem.budget - sum(costs[index] for index in ones)
+    if room >= 0:
+        visit(0, sum(welfare[index] for index in ones), room)
+    return optima, best
+
+
+def _settle_by_solving(
+    problem: _Problem,
+    chosen: set[int],
+    best: int,
+    rank: Sequence[int],
+    settled: _Settlement,
+    solve: Any,
+    exact: Any,
+) -> tuple[set[int], int, bool, bool, bool]:
+    """Optimality and the tie-break by more solves, where the exact search gave up.
+
+    Returns the set, its welfare, whether it is the only optimum, whether that was proved and
+    whether the tie-break was applied in full. Projects ``settled`` decided stay fixed.
+    """
+    ones, zeros = settled.ones, settled.zeros
+    count = len(problem.costs)
+    # One more solve looks, among all sets at least as good, for the one farthest from the set
+    # found. If that is the set itself, it is the only optimum (and so provably optimal); if it
+    # is better, take it and look again; if it is as good, the tie-break chooses below.
+    while True:
+        away = [(-1.0 if index in chosen else 1.0) for index in range(count)]
+        other, outcome = solve(away, [(problem.welfare, best - 0.5, math.inf)], ones, zeros)
+        proved = other is not None and int(getattr(outcome, "status", -1)) == 0
+        if other is None or _violations(problem, other) or set(other) == chosen:
+            return chosen, best, True, proved, True
+        if exact(other) > best:
+            chosen, best = set(other), exact(other)
+            continue
+        if exact(other) < best:
+            # Below the optimum only through the solver's tolerances: the set found stays, but
+            # the second solve proved nothing.
+            return chosen, best, True, False, True
+        break
+    fixed = replace(problem, fixed_one=ones, fixed_zero=zeros)
+    chosen, tie_broken = _lexicographic_optimum(fixed, best, rank, chosen, solve, exact)
+    return chosen, best, False, False, tie_broken
+
+
 def max_welfare(
     instance: Instance,
     profile: Profile,
@@ -342,8 +537,9 @@ def max_welfare(
     if chosen is None:
         message = getattr(result, "message", "")
         raise WelfareError(f"no set of projects meets the constraints ({message})")
+    status_code = int(getattr(result, "status", 0))
     status = {
-        "status": int(getattr(result, "status", 0)),
+        "status": status_code,
         "solver_gap": float(getattr(result, "mip_gap", 0.0) or 0.0),
         "message": str(getattr(result, "message", "")),
     }
@@ -353,29 +549,18 @@ def max_welfare(
         )
     best = exact(chosen)
     rank = order_rule.rank(instance, supporters)
-    # One more solve looks, among all sets at least as good, for the one farthest from the set
-    # found. If that is the set itself, it is the only optimum (and so provably optimal); if it
-    # is better, take it and look again; if it is as good, the tie-break chooses below.
-    while True:
-        chosen_set = set(chosen)
-        away = [(-1.0 if index in chosen_set else 1.0) for index in range(len(projects))]
-        other, outcome = solve(away, [(welfare, best - 0.5, math.inf)], fixed_one, fixed_zero)
-        proved = other is not None and int(getattr(outcome, "status", -1)) == 0
-        if other is None or _violations(problem, other) or set(other) == chosen_set:
-            unique = True
-            break
-        if exact(other) > best:
-            chosen, best = other, exact(other)
-            continue
-        # Below the optimum only through the solver's tolerances: the set found stays, but
-        # the second solve proved nothing.
-        unique = exact(other) < best
-        proved = False
-        break
-    tie_broken = True
-    if not unique:
-        chosen_set, tie_broken = _lexicographic_optimum(
-            problem, best, rank, chosen_set, solve, exact
+    chosen_set = set(chosen)
+    # Integer bounds usually prove the optimum, and find every tied set, without a second solve.
+    settled = _settle_exactly(problem, chosen_set, best)
+    exactly = settled.optima is not None
+    if settled.optima is not None:
+        order = sorted(range(len(projects)), key=rank.__getitem__)
+        chosen_set = max(settled.optima, key=lambda found: [index in found for index in order])
+        best = settled.welfare
+        unique, proved, tie_broken = len(settled.optima) == 1, True, True
+    else:
+        chosen_set, best, unique, proved, tie_broken = _settle_by_solving(
+            problem, chosen_set, best, rank, settled, solve, exact
         )
     funded = sorted(chosen_set, key=rank.__getitem__)
     money = money_formatter(instance)
@@ -440,21 +625,31 @@ def max_welfare(
             "name": "HiGHS (scipy.optimize.milp)",
             **status,
             "welfare": best / scale,
-            "gap": 0 if status["status"] == 0 else status["solver_gap"],
-            "optimality": (
-                "not proved: the solver stopped early (time limit); gap as reported"
-                if status["status"] != 0
-                else "proved by a second solve: no other set reaches this welfare"
-                if unique and proved
-                else "HiGHS reports a gap of 0; the tie between optimal sets is broken as listed"
-                if not unique
-                else "HiGHS reports a gap of 0; the second solve did not finish"
-            ),
+            "gap": 0 if exactly or status_code == 0 else status["solver_gap"],
+            "optimality": _optimality(status_code, exactly, unique, proved),
+            "proof": "exact" if exactly else "solver",
             "unique_optimum": unique,
             "tie_break_applied": tie_broken,
             "solves": solves,
         },
     )
+
+
+def _optimality(status: int, exactly: bool, unique: bool, proved: bool) -> str:
+    if exactly:
+        return (
+            "proved exactly: integer bounds leave no other set reaching this welfare"
+            if unique
+            else "proved exactly: integer bounds and search found every set reaching this "
+            "welfare; the tie between them is broken as listed"
+        )
+    if status != 0:
+        return "not proved: the solver stopped early (time limit); gap as reported"
+    if not unique:
+        return "HiGHS reports a gap of 0; the tie between optimal sets is broken as listed"
+    if proved:
+        return "proved by a second solve: no other set reaches this welfare"
+    return "HiGHS reports a gap of 0; the second solve did not finish"
 
 
 def _text(value: Support | Fraction) -> str:

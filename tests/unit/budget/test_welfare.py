@@ -5,16 +5,22 @@ Small elections are checked against brute force over every subset of projects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from itertools import combinations
+from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from stemmen.budget import welfare as welfare_module
 from stemmen.budget.model import Instance, Profile
-from stemmen.budget.pabulib import parse_pabulib
+from stemmen.budget.pabulib import parse_pabulib, read_pabulib
 from stemmen.budget.tiebreak import TieBreak
 from stemmen.budget.welfare import WelfareError, max_welfare, project_welfare
+from tests.support import PABULIB_DIR
 from tests.unit.budget.strategies import elections
 
 ELECTION = """META
@@ -44,9 +50,16 @@ def election() -> tuple[Instance, Profile]:
 
 
 def brute_force(
-    instance: Instance, profile: Profile, satisfaction: str, tie_break: TieBreak
+    instance: Instance,
+    profile: Profile,
+    satisfaction: str,
+    tie_break: TieBreak,
+    allowed: Callable[[set[int]], bool] = lambda subset: True,
 ) -> tuple[Fraction, set[str]]:
-    """The welfare optimum and the optimal set the tie-break prefers lexicographically."""
+    """The welfare optimum and the optimal set the tie-break prefers lexicographically.
+
+    ``allowed``: further constraints a set of project indices must meet.
+    """
     values = project_welfare(instance, profile, satisfaction)
     supported = [i for i, value in enumerate(values) if value != 0]
     from stemmen.budget.support import project_support
@@ -58,6 +71,8 @@ def brute_force(
     for size in range(len(supported) + 1):
         for subset in combinations(supported, size):
             if sum(instance.projects[i].cost for i in subset) > instance.budget:
+                continue
+            if not allowed(set(subset)):
                 continue
             welfare = sum((Fraction(values[i]) for i in subset), Fraction(0))
             key = (welfare, tuple(1 if i in subset else 0 for i in order))
@@ -213,3 +228,77 @@ def test_max_welfare_equals_brute_force_with_large_costs(election) -> None:
         assert allocation.solver is not None
         assert allocation.solver["welfare"] == welfare
         assert set(allocation.selected) == chosen
+
+
+@settings(max_examples=40, deadline=None)
+@given(elections(vote_types=("approval", "cumulative"), max_voters=8))
+def test_solver_path_equals_brute_force_when_the_exact_search_gives_up(election) -> None:
+    # With no search nodes allowed, what the bounds leave open is settled by further solves
+    # (the farthest optimal set, then the tie-break 20 projects per solve).
+    instance, profile = election
+    with mock.patch.object(welfare_module, "EXACT_SEARCH_NODES", 0):
+        for satisfaction in ("cardinality", "cost"):
+            for tie_break in ("id", "lottery:7"):
+                order = TieBreak.parse(tie_break)
+                allocation = max_welfare(
+                    instance, profile, satisfaction=satisfaction, tie_break=order
+                )
+                welfare, chosen = brute_force(instance, profile, satisfaction, order)
+                assert allocation.solver is not None
+                assert allocation.solver["welfare"] == welfare
+                assert set(allocation.selected) == chosen
+
+
+@settings(max_examples=40, deadline=None)
+@given(elections(max_voters=8), st.integers(min_value=0, max_value=40), st.data())
+def test_constraints_the_bounds_ignore_are_checked_on_every_set_found(
+    election, category_cap, data
+) -> None:
+    # The integer bounds know only the budget: a cap on one category and a mutually exclusive
+    # pair must still hold for the set chosen, which is the brute-force optimum under them.
+    instance, profile = election
+    count = len(instance.projects)
+    capped = set(data.draw(st.lists(st.integers(0, count - 1), unique=True, max_size=count)))
+    pair = data.draw(st.lists(st.integers(0, count - 1), unique=True, max_size=min(2, count)))
+    assume(len(pair) == 2 and capped)
+    projects = tuple(
+        replace(project, categories=("capped",) if index in capped else ())
+        for index, project in enumerate(instance.projects)
+    )
+    instance = replace(instance, projects=projects)
+
+    def allowed(subset: set[int]) -> bool:
+        spend = sum(instance.projects[i].cost for i in subset if i in capped)
+        return spend <= category_cap and not set(pair) <= subset
+
+    allocation = max_welfare(
+        instance,
+        profile,
+        satisfaction="cost",
+        category_max={"capped": category_cap},
+        exclusive=[[instance.projects[i].id for i in pair]],
+    )
+    welfare, chosen = brute_force(instance, profile, "cost", TieBreak.default(), allowed)
+    assert allocation.solver is not None
+    assert allocation.solver["welfare"] == welfare
+    assert set(allocation.selected) == chosen
+
+
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="real pabulib files not present")
+def test_a_tied_city_wide_optimum_is_settled_exactly_after_one_solve() -> None:
+    # Toulouse 2022 by supporters has several optimal sets. Integer bounds and a small search
+    # find them all after the first solve; the tie-break then agrees with the one that more
+    # solves reach.
+    instance, profile = read_pabulib(PABULIB_DIR / "France_Toulouse_2022.pb")
+    exact = max_welfare(instance, profile, satisfaction="cardinality")
+    assert exact.solver is not None
+    assert exact.solver["proof"] == "exact"
+    assert exact.solver["solves"] == 1
+    assert exact.solver["unique_optimum"] is False
+    with mock.patch.object(welfare_module, "EXACT_SEARCH_NODES", 0):
+        solved = max_welfare(instance, profile, satisfaction="cardinality")
+    assert solved.solver is not None
+    assert solved.solver["proof"] == "solver"
+    assert solved.solver["solves"] > 1
+    assert solved.solver["welfare"] == exact.solver["welfare"]
+    assert solved.selected == exact.selected
