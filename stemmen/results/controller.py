@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_200_OK
 from stemmen.auth import officials_only
 from stemmen.db import DbSession
 from stemmen.results import service
-from stemmen.results.schemas import ResultRead, WhatIfRead, WhatIfRequest
+from stemmen.results.schemas import BreakdownRead, ResultRead, WhatIfRead, WhatIfRequest
+from stemmen.rounds.team import round_team
 
 RoundId = Annotated[
     str, PathParameter(pattern=r"^[0-9a-zA-Z_-]{1,40}$", description="The round's id.")
@@ -30,6 +31,18 @@ class ResultController(Controller):
         self, round_id: RoundId, request: Request[Any, Any, Any], db_session: DbSession
     ) -> ResultRead:
         return await service.read_result(db_session, request.user, round_id)
+
+    @get(
+        "/rounds/{round_id:str}/breakdown",
+        summary="Voters and support by area and channel, groups below the rule set's "
+        "min_group_size suppressed (visible to whoever may see the result)",
+    )
+    async def read_breakdown(
+        self, round_id: RoundId, request: Request[Any, Any, Any], db_session: DbSession
+    ) -> BreakdownRead:
+        from stemmen.results.breakdown_service import read_breakdown
+
+        return await read_breakdown(db_session, request.user, round_id)
 
     @get(
         "/rounds/{round_id:str}/cast-vote-record",
@@ -53,7 +66,7 @@ class ResultController(Controller):
 
     @post(
         "/rounds/{round_id:str}/what-if",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         status_code=HTTP_200_OK,
         summary="The round's ballots under another rule, compared with the stored result (officials)",
     )

@@ -356,6 +356,56 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Download de stemmen (geanonimiseerd)",
         "en": "Download the ballots (anonymised)",
     },
+    "breakdown.title": {"nl": "Uitsplitsing", "en": "Breakdown"},
+    "breakdown.intro": {
+        "nl": "Groepen met minder dan {n} stemmers tonen we niet: daar staat „minder dan {n}”. "
+        "Zodat zo'n groep niet uit het totaal min de andere groepen is af te leiden, verbergen "
+        "we dan ook een andere groep: daar staat „verborgen”.",
+        "en": "Groups of fewer than {n} voters are not shown: they read “fewer than {n}”. So "
+        "that such a group cannot be worked out as the total minus the other groups, another "
+        "group is then hidden too: it reads “hidden”.",
+    },
+    "breakdown.support_note": {
+        "nl": "Steun: het aantal stemmers dat een project koos, of een optie als eerste "
+        "rangschikte, goedkeurde of boven het midden van de schaal beoordeelde.",
+        "en": "Support: the voters who chose a project, or ranked an option first, approved it "
+        "or graded it above the middle of the scale.",
+    },
+    "breakdown.record_public": {
+        "nl": "De gemeente publiceert ook alle stemmen (geanonimiseerd, zonder namen); wie die "
+        "downloadt, kan elke groep zelf tellen.",
+        "en": "The municipality also publishes every ballot (anonymised, without names); "
+        "anyone who downloads them can count every group.",
+    },
+    "breakdown.no_age": {
+        "nl": "Naar leeftijd splitsen we niet uit: een stem bewaart geen leeftijd.",
+        "en": "There is no breakdown by age: a ballot keeps no age.",
+    },
+    "breakdown.no_area": {
+        "nl": "Naar buurt splitsen we niet uit: in deze ronde bewaart een stem geen buurt.",
+        "en": "There is no breakdown by neighbourhood: in this round a ballot keeps no area.",
+    },
+    "breakdown.voters": {"nl": "Stemmers", "en": "Voters"},
+    "breakdown.answered": {"nl": "Beantwoord", "en": "Answered"},
+    "breakdown.support": {"nl": "Steun", "en": "Support"},
+    "breakdown.group": {"nl": "Groep", "en": "Group"},
+    "breakdown.by_area": {"nl": "buurt", "en": "neighbourhood"},
+    "breakdown.by_channel": {"nl": "manier van stemmen", "en": "way of voting"},
+    "breakdown.round_channels": {
+        "nl": "Stemmers per manier van stemmen",
+        "en": "Voters by way of voting",
+    },
+    "breakdown.area_channels": {
+        "nl": "{area}: stemmers en steun per manier van stemmen",
+        "en": "{area}: voters and support by way of voting",
+    },
+    "breakdown.voters_by": {"nl": "Stemmers per {dimension}", "en": "Voters by {dimension}"},
+    "breakdown.question_by": {
+        "nl": "{question}: steun per {dimension}",
+        "en": "{question}: support by {dimension}",
+    },
+    "breakdown.fewer_than": {"nl": "minder dan {n}", "en": "fewer than {n}"},
+    "breakdown.hidden": {"nl": "verborgen", "en": "hidden"},
     "chart.support_heading": {"nl": "Stemmen per project", "en": "Votes per project"},
     "chart.budget_heading": {"nl": "Toegekend tegen het budget", "en": "Funded against the budget"},
     "chart.funded": {"nl": "krijgt geld", "en": "funded"},

@@ -396,12 +396,16 @@ class ResidentPages(Controller):
     async def results(
         self, round_id: RoundId, request: AnyRequest, db_session: DbSession
     ) -> Template:
+        from stemmen.web.breakdown_view import breakdown_view
         from stemmen.web.result_views import result_view
 
         try:
             view = await result_view(
                 db_session, page_user(request), round_id, page_language(request)
             )
+            breakdown = await breakdown_view(
+                db_session, page_user(request), round_id, page_language(request)
+            )
         except DomainError as failure:
             return refused(request, failure)
-        return render(request, "results.html", view=view)
+        return render(request, "results.html", view=view, breakdown=breakdown)

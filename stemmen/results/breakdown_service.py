@@ -1,0 +1,80 @@
+"""The published breakdown of a round (``stemmen.results.breakdown``) from its counted
+ballots: visible to whoever may see the result, computed from the same ballots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen.auth import User
+from stemmen.results.breakdown import (
+    Breakdown,
+    budget_ballot,
+    budget_breakdown,
+    preferendum_ballot,
+    preferendum_breakdown,
+)
+from stemmen.results.schemas import BreakdownRead
+from stemmen.results.service import (
+    _readable_round,
+    _scale_json,
+    counted_ballots,
+    round_definition,
+)
+from stemmen.rounds.models import Phase, Round
+from stemmen.rules.document import RuleSet
+
+NO_AGE = (
+    "ballots do not record an age or birth date: the age is checked against the sign-in "
+    "when a ballot is cast and not kept, so there are no age bands"
+)
+NO_AREA = (
+    "this round's ballots are cast for the whole round (eligibility.one_ballot_per is "
+    "round) and do not record the voter's area"
+)
+
+
+async def round_breakdown(
+    session: AsyncSession, round_: Round, ruleset: RuleSet
+) -> tuple[Breakdown, dict[str, Any]]:
+    """The round's breakdown and the round definition it names (areas, projects, options)."""
+    definition = await round_definition(session, round_, ruleset)
+    ballots = await counted_ballots(session, round_.id)
+    minimum = ruleset.publication.min_group_size
+    if ruleset.is_budget:
+        areas = {
+            str(area["code"]): [str(project["id"]) for project in area["projects"]]
+            for area in definition["areas"]
+        }
+        grouped = [budget_ballot(b.area_code, b.channel, b.content) for b in ballots]
+        return budget_breakdown(areas, grouped, minimum), definition
+    default_scale = _scale_json(ruleset)
+    scales = {str(q["id"]): q.get("scale") or default_scale for q in definition["questions"]}
+    questions = {
+        str(q["id"]): [str(option["id"]) for option in q["options"]]
+        for q in definition["questions"]
+    }
+    grouped = [
+        preferendum_ballot(b.area_code, b.channel, b.content.get("answers", {}), scales)
+        for b in ballots
+    ]
+    areas_in_order = [str(area["code"]) for area in definition["areas"]]
+    return preferendum_breakdown(areas_in_order, questions, grouped, minimum), definition
+
+
+async def read_breakdown(session: AsyncSession, user: User | None, round_id: str) -> BreakdownRead:
+    round_, ruleset = await _readable_round(session, user, round_id)
+    breakdown, _ = await round_breakdown(session, round_, ruleset)
+    not_available = {"age": NO_AGE}
+    if not ruleset.is_budget and "area" not in breakdown.dimensions:
+        not_available["area"] = NO_AREA
+    return BreakdownRead(
+        round=round_.id,
+        instrument=round_.instrument,
+        phase=round_.phase,
+        published=round_.phase == Phase.PUBLISHED.value,
+        not_available=not_available,
+        cast_vote_record_public=ruleset.publication.cast_vote_record,
+        **breakdown.to_json(),
+    )
