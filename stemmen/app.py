@@ -34,6 +34,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen import __version__
+from stemmen.audit.sealer import sealer_lifespan
 from stemmen.auth import BearerTokenMiddleware
 from stemmen.config import Settings, get_settings
 from stemmen.db import DbSession, create_engine, session_maker
@@ -320,7 +321,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     limits = RateLimits.from_settings()
     app = Litestar(
         route_handlers=route_handlers(),
-        lifespan=[database, scheduler_lifespan],
+        lifespan=[database, scheduler_lifespan, sealer_lifespan],
         state=State(
             {
                 "settings": settings,

@@ -1,8 +1,22 @@
-"""Appending to the hash-chained audit log inside the caller's transaction.
+"""Appending to the hash-chained audit log, and sealing the ballot events waiting for it.
 
-The append locks its chain's head row first (an UPDATE: a row lock on PostgreSQL, the write
-lock on SQLite), so two appends to one chain can never read the same head and fork it. Call
-it as the last write before commit to hold that lock briefly.
+Every entry of a chain is appended under its head row's lock (an UPDATE: a row lock on
+PostgreSQL, the write lock on SQLite), so two appends can never read the same head and fork
+the chain. Ballot events do not take that lock: a cast writes them to ``audit_pending`` in its
+own transaction (:func:`log_ballot_event`), and :func:`seal_pending` moves them into the chain
+later, many per transaction. Every ballot of a round would otherwise queue on the one head
+row from its UPDATE to its commit.
+
+What the published log says does not change: the same entries, one per ballot event, with
+the same hour-rounded time, in the order the ballots committed (``docs/verification.md``).
+Sealing happens
+
+- at the start of every other append to the chain (:func:`append_event`), so a phase change,
+  the close or the publication always comes after every ballot event committed before it;
+- in the background in each worker, a fraction of a second after the cast
+  (``stemmen.audit.sealer``);
+- before the log, the heads and the bundle are read (:func:`seal_waiting`), so a reader
+  sees every acknowledged ballot in the log.
 
 Ballot events are timed to the hour only (``docs/verification.md``, secrecy): the published
 log must not let someone who knows when a resident voted find that resident's ballot.
@@ -10,8 +24,9 @@ log must not let someone who knows when a resident voted find that resident's ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +42,7 @@ from stemmen.audit.chain import (
     entry_hash,
     format_utc,
 )
-from stemmen.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead
+from stemmen.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead, AuditPending
 from stemmen.auth import Role, User
 from stemmen.db import utcnow
 
@@ -45,20 +60,133 @@ def _actor(actor: User | str | None) -> tuple[str, str | None]:
     return actor.role.value, actor.name or actor.subject
 
 
-async def _lock_head(session: AsyncSession, chain: str) -> tuple[int, str]:
+def _moment(kind: str) -> datetime:
+    moment = utcnow()
+    if kind in HOURLY_KINDS:
+        moment = moment.replace(minute=0, second=0, microsecond=0)
+    return moment
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An entry before it has its place in the chain."""
+
+    kind: str
+    round_id: str | None
+    actor_role: str
+    actor: str | None
+    payload: dict[str, Any]
+    at: datetime
+
+
+async def _lock_head(
+    session: AsyncSession, chain: str, *, wait: bool = True
+) -> tuple[int, str] | None:
+    """Lock the chain's head row until commit; the newest entry's (seq, hash), (0, genesis)
+    for a chain without entries. With ``wait=False`` (PostgreSQL), None when another
+    transaction holds the lock instead of queueing behind it."""
+    if not wait and session.get_bind().dialect.name == "postgresql":
+        locked = (
+            await session.execute(
+                sa.select(col(AuditHead.seq), col(AuditHead.hash))
+                .where(col(AuditHead.chain) == chain)
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        if locked is not None:
+            return int(locked[0]), str(locked[1])
+        if await session.get(AuditHead, chain) is not None:
+            return None  # someone else is appending to this chain right now
     bumped = await session.execute(
         sa.update(AuditHead)
         .where(col(AuditHead.chain) == chain)
-        .values(seq=AuditHead.seq + 1)
+        .values(seq=AuditHead.seq)
         .returning(col(AuditHead.seq), col(AuditHead.hash))
     )
     row = bumped.first()
     if row is not None:
         return int(row[0]), str(row[1])
     # First event of this chain: creating its head row is the lock (unique primary key).
-    session.add(AuditHead(chain=chain, seq=1, hash=GENESIS_HASH))
+    session.add(AuditHead(chain=chain, seq=0, hash=GENESIS_HASH))
     await session.flush()
-    return 1, GENESIS_HASH
+    return 0, GENESIS_HASH
+
+
+async def _take_pending(session: AsyncSession, chain: str, limit: int | None) -> list[_Draft]:
+    """Delete the chain's pending ballot events (the oldest ``limit``) and return them in id
+    order. Only under the head lock: what is taken here is appended in this transaction."""
+    oldest = (
+        select(AuditPending.id).where(AuditPending.chain == chain).order_by(col(AuditPending.id))
+    )
+    if limit is not None:
+        oldest = oldest.limit(limit)
+    taken = (
+        await session.execute(
+            sa.delete(AuditPending)
+            .where(col(AuditPending.id).in_(oldest.scalar_subquery()))
+            .returning(
+                col(AuditPending.id),
+                col(AuditPending.kind),
+                col(AuditPending.round_id),
+                col(AuditPending.actor_role),
+                col(AuditPending.actor),
+                col(AuditPending.payload),
+                col(AuditPending.at),
+            )
+        )
+    ).all()
+    return [
+        _Draft(kind, round_id, actor_role, actor, payload, at)
+        for _id, kind, round_id, actor_role, actor, payload, at in sorted(taken, key=lambda r: r[0])
+    ]
+
+
+async def _append_drafts(
+    session: AsyncSession, chain: str, head: tuple[int, str], drafts: Sequence[_Draft]
+) -> list[LogEntry]:
+    """Chain the drafts after ``head`` (locked by the caller), store them, move the head."""
+    seq, prev_hash = head
+    entries: list[LogEntry] = []
+    rows: list[dict[str, Any]] = []
+    for draft in drafts:
+        seq += 1
+        entry = LogEntry(
+            seq=seq,
+            at=format_utc(draft.at),
+            round_id=draft.round_id,
+            kind=draft.kind,
+            actor_role=draft.actor_role,
+            actor=draft.actor,
+            payload=draft.payload,
+            prev_hash=prev_hash,
+            hash="",
+        )
+        digest = entry_hash(prev_hash, entry.body())
+        rows.append(
+            {
+                "chain": chain,
+                "seq": seq,
+                "at": draft.at,
+                "at_text": entry.at,
+                "round_id": draft.round_id,
+                "kind": draft.kind,
+                "actor_role": draft.actor_role,
+                "actor": draft.actor,
+                "payload": draft.payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        entries.append(replace(entry, hash=digest))
+        prev_hash = digest
+    if rows:
+        await session.execute(sa.insert(AuditEvent), rows)
+        await session.execute(
+            sa.update(AuditHead)
+            .where(col(AuditHead.chain) == chain)
+            .values(seq=seq, hash=prev_hash)
+        )
+    return entries
 
 
 async def append_event(
@@ -69,43 +197,84 @@ async def append_event(
     payload: Mapping[str, Any],
     round_id: str | None = None,
 ) -> LogEntry:
+    """Append one entry inside the caller's transaction, after every ballot event of the
+    chain committed so far. Holds the head's lock until commit: call it late."""
     chain = round_id or GLOBAL_CHAIN
-    seq, prev_hash = await _lock_head(session, chain)
-    moment = utcnow()
-    if kind in HOURLY_KINDS:
-        moment = moment.replace(minute=0, second=0, microsecond=0)
+    head = await _lock_head(session, chain)
+    assert head is not None
+    drafts = await _take_pending(session, chain, None)
     actor_role, actor_name = _actor(actor)
-    entry = LogEntry(
-        seq=seq,
-        at=format_utc(moment),
-        round_id=round_id,
-        kind=kind,
-        actor_role=actor_role,
-        actor=actor_name,
-        payload=to_canonical_value(payload, "payload"),
-        prev_hash=prev_hash,
-        hash="",
+    drafts.append(
+        _Draft(
+            kind=kind,
+            round_id=round_id,
+            actor_role=actor_role,
+            actor=actor_name,
+            payload=to_canonical_value(payload, "payload"),
+            at=_moment(kind),
+        )
     )
-    digest = entry_hash(prev_hash, entry.body())
-    session.add(
-        AuditEvent(
-            chain=chain,
-            seq=seq,
-            at=moment,
-            at_text=entry.at,
+    entries = await _append_drafts(session, chain, head, drafts)
+    return entries[-1]
+
+
+async def log_ballot_event(
+    session: AsyncSession,
+    *,
+    kind: str,
+    actor: User | str | None,
+    payload: Mapping[str, Any],
+    round_id: str,
+) -> None:
+    """Record a ballot event with its ballot, in the caller's transaction, without touching
+    the chain's head: it enters the chain when sealed (see the module text), timed to the
+    hour of now."""
+    if kind not in HOURLY_KINDS:
+        raise ValueError(f"only ballot events wait to be sealed, not {kind}")
+    actor_role, actor_name = _actor(actor)
+    await session.execute(
+        sa.insert(AuditPending).values(
+            chain=round_id,
             round_id=round_id,
             kind=kind,
             actor_role=actor_role,
             actor=actor_name,
-            payload=entry.payload,  # type: ignore[arg-type]
-            prev_hash=prev_hash,
-            hash=digest,
+            payload=to_canonical_value(payload, "payload"),
+            at=_moment(kind),
         )
     )
-    await session.execute(
-        sa.update(AuditHead).where(col(AuditHead.chain) == chain).values(hash=digest)
-    )
-    return replace(entry, hash=digest)
+
+
+async def seal_pending(
+    session: AsyncSession, chain: str, *, wait: bool = True, limit: int | None = None
+) -> int | None:
+    """Append the chain's pending ballot events to it (the oldest ``limit``, all by default),
+    in id order, and delete them, in the caller's transaction; the caller commits. The
+    number sealed; None when ``wait`` is False and another transaction holds the head."""
+    head = await _lock_head(session, chain, wait=wait)
+    if head is None:
+        return None
+    drafts = await _take_pending(session, chain, limit)
+    await _append_drafts(session, chain, head, drafts)
+    return len(drafts)
+
+
+async def pending_chains(session: AsyncSession, chain: str | None = None) -> list[str]:
+    """The chains with ballot events waiting to be sealed (only ``chain``, when given)."""
+    query = select(AuditPending.chain).distinct()
+    if chain is not None:
+        query = query.where(AuditPending.chain == chain)
+    return list((await session.exec(query)).all())
+
+
+async def seal_waiting(session: AsyncSession, chain: str | None = None) -> int:
+    """Before reading a chain (or every chain): seal what waits and commit, so the reader sees
+    every ballot acknowledged before it asked. Reads only when nothing waits."""
+    sealed = 0
+    for waiting in await pending_chains(session, chain):
+        sealed += await seal_pending(session, waiting) or 0
+        await session.commit()
+    return sealed
 
 
 async def chain_entries(session: AsyncSession, chain: str) -> list[LogEntry]:

@@ -44,3 +44,28 @@ class AuditHead(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=40)
     seq: int = Field(default=0)
     hash: str = Field(max_length=64)
+
+
+class AuditPending(SQLModel, table=True):
+    """A ballot event committed with its ballot and not yet in its chain.
+
+    A cast writes its ``ballot.accepted`` (and ``ballot.superseded``) here instead of taking
+    the chain's head: every ballot of a round would otherwise queue on that one row lock. The
+    sealer (``stemmen.audit.log.seal_pending``) moves these rows into the chain in id order,
+    under the head lock, and deletes them in the same transaction, so each reaches the chain
+    exactly once; every other append to the chain, and every reader of it, seals first.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=40, index=True)
+    round_id: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=40)
+    actor_role: str = Field(max_length=20)
+    actor: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    at: datetime = Field(
+        sa_column=utc_column(nullable=False),
+        description="The entry's time as it will be logged (ballot events: the hour).",
+    )

@@ -13,6 +13,10 @@ stored; this module decides who may have what and when:
   published bundle;
 - the log segment is the auditors' and officials' at any moment: watching it during voting
   is how an auditor witnesses heads; the heads of every chain are public.
+
+Every reader of a chain first seals the ballot events still waiting for it
+(``stemmen.audit.log.seal_waiting``, its own short transaction), so what it reads holds every
+ballot acknowledged before the request.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from stemmen.audit.log import seal_waiting
 from stemmen.auth import Role, User
 from stemmen.errors import Conflict, Forbidden, NotFound
 from stemmen.rounds.models import Phase, Round
@@ -58,6 +63,7 @@ async def build_bundle(session: AsyncSession, round_id: str) -> dict[str, Any]:
     """The published bundle of a round (``docs/bundle.md``); refuses before publication."""
     from stemmen.results.service import published_bundle
 
+    await seal_waiting(session, round_id)  # nothing waits once the round closed; be sure
     return await published_bundle(session, round_id)
 
 
@@ -115,6 +121,7 @@ async def preview_bundle(session: AsyncSession, round_: Round, ruleset: RuleSet)
 
 async def bundle_for(session: AsyncSession, user: User | None, round_id: str) -> dict[str, Any]:
     """The bundle this user may have now: published, a preview, or a refusal saying why."""
+    await seal_waiting(session, round_id)
     round_, ruleset = await _round_and_rules(session, round_id)
     if _published_openly(round_, ruleset) or (
         round_.phase == Phase.PUBLISHED.value and _is_auditor_or_official(user)
@@ -161,6 +168,7 @@ async def round_log(session: AsyncSession, user: User | None, round_id: str) -> 
             "tot dan alleen voor controleurs en ambtenaren",
             details={"phase": round_.phase},
         )
+    await seal_waiting(session, round_id)
     entries = await chain_entries(session, round_id)
     return {
         "round": round_id,
@@ -178,6 +186,8 @@ async def log_heads(session: AsyncSession) -> list[dict[str, Any]]:
     """Every chain's newest entry (sequence number, hash, time): what a municipality publishes
     to be witnessed outside the server. Sorted by chain name."""
     from stemmen.audit.models import AuditEvent, AuditHead
+
+    await seal_waiting(session)
 
     rows = (
         await session.exec(

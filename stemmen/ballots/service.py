@@ -3,7 +3,9 @@
 The hot path (``cast_ballot``) loads the round with its closing time in one query, reuses the
 rule set and the frozen ballot of the area from a process-wide cache (both are immutable once
 voting opens: a rule-set version is content-addressed and the ballot freezes at the opening),
-looks up the voter's live ballot, and writes the ballot and its log event in one transaction.
+looks up the voter's live ballot, and writes the ballot and its pending log event in one
+transaction, holding the round's row with a shared lock so the close waits for it (the event
+enters the round's hash chain when sealed, ``stemmen.audit.log``).
 The database decides races: ``live_slot`` is unique, so two ballots of one voter can never
 both count; the loser gets a 409, never a 500.
 """
@@ -532,7 +534,8 @@ async def _store(
     actor: User,
     batch_id: int | None = None,
 ) -> _Stored:
-    """Supersede the voter's live ballot where the rules allow, add the new one, log both.
+    """Supersede the voter's live ballot where the rules allow, add the new one, log both
+    (as pending ballot events, sealed into the chain later), with voting held open.
 
     Leaves the commit to the caller; any IntegrityError from here means a concurrent ballot of
     the same voter won the slot.
@@ -578,10 +581,13 @@ async def _store(
     )
     session.add(ballot)
     await session.flush()
-    from stemmen.audit.log import append_event
+    await _hold_voting_open(session, round_id)
+    from stemmen.audit.log import log_ballot_event
 
+    # The events wait in audit_pending and enter the chain when sealed (stemmen.audit.log):
+    # no cast queues on the round's chain head.
     if existing is not None:
-        await append_event(
+        await log_ballot_event(
             session,
             kind=BALLOT_SUPERSEDED,
             actor=actor,
@@ -593,10 +599,34 @@ async def _store(
         payload["area"] = area.code
     if batch_id is not None:
         payload["batch"] = str(batch_id)
-    await append_event(
+    await log_ballot_event(
         session, kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
     )
     return _Stored(ballot, receipt.code, existing is not None)
+
+
+async def _hold_voting_open(session: AsyncSession, round_id: str) -> None:
+    """Share-lock the round's row until commit and check, under that lock, that voting is
+    still open: the close's UPDATE of the row waits for every cast holding it and counts
+    their ballots, and a cast arriving after the close sees it and is refused.
+
+    Called after the cast's first write: on SQLite that write took the database's single
+    write lock (SQLite ignores FOR SHARE), so the phase read here is the latest too.
+    """
+    phase = (
+        await session.execute(
+            sa.select(col(Round.phase)).where(col(Round.id) == round_id).with_for_update(read=True)
+        )
+    ).scalar_one()
+    if phase != Phase.VOTING.value:
+        raise Conflict(
+            f"voting in this round closed while the ballot was being recorded (the round is in "
+            f"the {phase} phase); it was not recorded",
+            code="voting_not_open",
+            message_nl=f"de stemming in deze ronde sloot terwijl de stem werd vastgelegd (fase: "
+            f"{phase}); de stem is niet vastgelegd",
+            details={"phase": phase},
+        )
 
 
 def _raced() -> Conflict:

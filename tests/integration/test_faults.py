@@ -1,15 +1,16 @@
 """Faults: the database connection dropped mid-transaction, a worker killed mid-request.
 
-What must hold: no partial writes (every stored ballot has its audit event, and the other way
-round), no acknowledged ballot lost, clients get a retryable 503 with Retry-After (never a
-500), and the service recovers by itself. PostgreSQL only: these faults are about a server
-connection (SQLite is embedded and has none to drop).
+What must hold: no partial writes (every stored ballot has its audit event, sealed into the
+chain or waiting for it, and the other way round), no acknowledged ballot lost, clients get a
+retryable 503 with Retry-After (never a 500), and the service recovers by itself. PostgreSQL
+only: these faults are about a server connection (SQLite is embedded and has none to drop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -60,7 +61,9 @@ async def _terminate_backends(database_url: str) -> int:
 
 
 async def _stored(database_url: str, round_id: str) -> tuple[set[str], set[str]]:
-    """Receipt hashes of the stored ballots, and of the ballot events in the audit log."""
+    """Receipt hashes of the stored ballots, and of their ballot events: in the audit log, or
+    committed with the ballot and still waiting to be sealed into it (``audit_pending``).
+    Fails when an event is in both, or twice in either: each is logged exactly once."""
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -71,17 +74,35 @@ async def _stored(database_url: str, round_id: str) -> tuple[set[str], set[str]]
                     {"r": round_id},
                 )
             }
-            payloads = await connection.execute(
-                sa.text("SELECT payload FROM audit_events WHERE round_id = :r AND kind = :k"),
-                {"r": round_id, "k": BALLOT_ACCEPTED},
-            )
-            logged = set()
-            for (payload,) in payloads:
-                value = payload if isinstance(payload, dict) else __import__("json").loads(payload)
-                logged.add(value.get("receipt_hash") or value.get("receipt"))
+            events: list[str] = []
+            for table in ("audit_events", "audit_pending"):
+                payloads = await connection.execute(
+                    sa.text(f"SELECT payload FROM {table} WHERE round_id = :r AND kind = :k"),
+                    {"r": round_id, "k": BALLOT_ACCEPTED},
+                )
+                for (payload,) in payloads:
+                    value = payload if isinstance(payload, dict) else json.loads(payload)
+                    events.append(value["receipt"])
     finally:
         await engine.dispose()
-    return ballots, logged
+    assert len(events) == len(set(events)), "a ballot event logged twice"
+    return ballots, set(events)
+
+
+async def _pending(database_url: str, round_id: str) -> int:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return int(
+                (
+                    await connection.execute(
+                        sa.text("SELECT count(*) FROM audit_pending WHERE round_id = :r"),
+                        {"r": round_id},
+                    )
+                ).scalar_one()
+            )
+    finally:
+        await engine.dispose()
 
 
 def _choice(budget: Any, index: int) -> dict[str, Any]:
@@ -213,7 +234,8 @@ async def test_worker_killed_mid_burst_loses_no_acknowledged_ballot(
 ) -> None:
     """A real `stemmen serve` on the test's database is killed with SIGKILL while 200 casts
     are in flight, then started again: every acknowledged cast is stored with its audit
-    event, nothing is half-written, and the restarted server takes the retries."""
+    event (sealed into the chain or still waiting for it), nothing is half-written, the
+    restarted server takes the retries, and every event ends up in the chain exactly once."""
     _require_postgres(settings)
     import httpx
 
@@ -284,3 +306,11 @@ async def test_worker_killed_mid_burst_loses_no_acknowledged_ballot(
     ballots, logged = await _stored(settings.database_url, budget.round_id)
     assert ballots == logged
     assert len(ballots) >= len(voters)
+    # Whatever the killed worker left unsealed, the next reader seals: all in the chain, once.
+    log = await client.get(f"/api/rounds/{budget.round_id}/log", headers=auth("auditor"))
+    assert log.status_code == 200
+    assert await _pending(settings.database_url, budget.round_id) == 0
+    in_log = [
+        e["payload"]["receipt"] for e in log.json()["entries"] if e["kind"] == BALLOT_ACCEPTED
+    ]
+    assert sorted(in_log) == sorted(ballots)

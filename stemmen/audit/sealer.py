@@ -1,0 +1,72 @@
+"""The background sealer: every worker moves waiting ballot events into their chains.
+
+A cast leaves its ballot events in ``audit_pending`` (``stemmen.audit.log``); every
+``SEAL_INTERVAL_SECONDS`` each worker seals the chains that have some, in batches of
+``SEAL_BATCH``, one transaction each. On PostgreSQL a chain whose head another worker (or a
+phase change, or a reader) holds is skipped rather than waited for: that one is sealing it.
+Errors are logged and the next run retries; pending events are never lost, because they
+leave ``audit_pending`` only in the transaction that appends them to the chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from stemmen.audit.log import pending_chains, seal_pending
+
+logger = logging.getLogger("stemmen.audit.sealer")
+
+SEAL_INTERVAL_SECONDS = 0.2
+SEAL_BATCH = 2_000
+# On shutdown the last run may take this long (then the next worker or the close seals).
+FINAL_RUN_SECONDS = 5.0
+
+
+async def seal_all(maker: async_sessionmaker[AsyncSession], *, wait: bool = False) -> int:
+    """One run over every chain with waiting ballot events; the number sealed."""
+    async with maker() as session:
+        chains = await pending_chains(session)
+    sealed = 0
+    for chain in chains:
+        while True:
+            async with maker() as session:
+                count = await seal_pending(session, chain, wait=wait, limit=SEAL_BATCH)
+                await session.commit()
+            sealed += count or 0
+            if count is None or count < SEAL_BATCH:
+                break
+    return sealed
+
+
+async def _loop(maker: async_sessionmaker[AsyncSession], interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await seal_all(maker)
+        except Exception:  # a database hiccup must not end the worker's sealing
+            logger.exception("sealing ballot events failed; the next run retries")
+
+
+@asynccontextmanager
+async def sealer_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Seals beside the API for as long as the app lives, and once more when it stops."""
+    maker = app.state.session_maker
+    task = asyncio.create_task(_loop(maker, SEAL_INTERVAL_SECONDS))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        try:
+            await asyncio.wait_for(seal_all(maker, wait=True), FINAL_RUN_SECONDS)
+        except Exception:
+            logger.exception("the last sealing run failed; the events wait for the next worker")
