@@ -32,7 +32,9 @@ its group keys and what it supports.
 Age bands are not a dimension: a ballot stores no age or birth date (the age is checked
 against the sign-in's claim when the ballot is cast, and not kept).
 
-Pure: no web or database code, so an auditor can recompute a breakdown from a bundle.
+Pure: no web or database code, so an auditor can recompute a breakdown from a published
+bundle (:func:`bundle_breakdown`): a budget round's areas and votes are in its ``.pb`` files,
+every ballot's channel in its ``ballot.accepted`` log entry.
 """
 
 from __future__ import annotations
@@ -382,3 +384,57 @@ def above_middle(grade: Any, scale: Mapping[str, Any] | None) -> bool:
     if scale is None or high <= low:
         return bool(grade > 0)
     return bool(2 * grade > low + high)
+
+
+# --------------------------------------------------------------------------- from a bundle
+
+
+def bundle_breakdown(bundle: Mapping[str, Any]) -> Breakdown:
+    """The breakdown of a published bundle (``docs/bundle.md``), as the service publishes it.
+
+    A preferendum's bundle does not say in which area a ballot was cast, so its breakdown
+    from the bundle is by channel only.
+    """
+    from stemmen.audit.bundle import BUDGET, family_of
+    from stemmen.budget.pabulib import parse_pabulib
+
+    document = bundle["ruleset"]["document"]
+    minimum = int(document["publication"]["min_group_size"])
+    channel = {
+        str(entry["payload"]["receipt"]): str(entry["payload"].get("channel", "online"))
+        for entry in bundle["log"]["entries"]
+        if entry["kind"] == "ballot.accepted"
+    }
+    definition = bundle["round"]
+    record = bundle["cast_vote_record"]
+    if family_of(definition) == BUDGET:
+        areas = {
+            str(area["code"]): [str(project["id"]) for project in area["projects"]]
+            for area in definition["areas"]
+        }
+        ballots: list[GroupedBallot] = []
+        for item in record["areas"]:
+            instance, profile = parse_pabulib(item["pabulib"])
+            ballots.extend(
+                GroupedBallot(
+                    str(item["area"]),
+                    channel.get(voter.id, "online"),
+                    frozenset(instance.projects[index].id for index in voter.projects),
+                )
+                for voter in profile.voters
+            )
+        return budget_breakdown(areas, ballots, minimum)
+    default_scale = document.get("ballot", {}).get("scale")
+    scales = {str(q["id"]): q.get("scale") or default_scale for q in definition["questions"]}
+    questions = {
+        str(q["id"]): [str(o["id"]) if isinstance(o, Mapping) else str(o) for o in q["options"]]
+        for q in definition["questions"]
+    }
+    grouped = [
+        preferendum_ballot(
+            None, channel.get(str(ballot["receipt"]), "online"), ballot["answers"], scales
+        )
+        for ballot in record["ballots"]
+    ]
+    areas_in_order = [str(area["code"]) for area in definition.get("areas", [])]
+    return preferendum_breakdown(areas_in_order, questions, grouped, minimum)

@@ -8,6 +8,8 @@ import copy
 import re
 from typing import Any
 
+from stemmen.audit.bundle import load_bundle
+from stemmen.results.breakdown import bundle_breakdown
 from tests.integration.ballot_helpers import cast_ok, close, publish
 from tests.integration.round_helpers import (
     budget_ruleset_without_supports,
@@ -268,3 +270,39 @@ async def test_the_results_page_shows_every_group_when_all_are_large(
     assert 'class="suppressed"' not in section
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
     assert cells.count("2") >= 3
+
+
+async def test_the_published_bundle_gives_the_same_breakdown(client: Any, auth: Any) -> None:
+    budget = await budget_round_with_paper(
+        client, auth, online={OOST: 4, CENTRUM: 3}, paper={OOST: 2, CENTRUM: 3}, min_group=3
+    )
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    bundle = load_bundle((await client.get(f"/api/rounds/{budget.round_id}/bundle")).content)
+    published = await breakdown_of(client, budget.round_id)
+    recomputed = bundle_breakdown(bundle).to_json()
+    assert recomputed["tables"] == published["tables"]
+    assert recomputed["min_group_size"] == published["min_group_size"]
+
+
+async def test_a_preferendum_bundle_gives_the_same_breakdown_by_channel(
+    client: Any, auth: Any
+) -> None:
+    document = with_min_group(example_ruleset("preferendum"), 2)
+    rounds = await open_preferendum_round(client, auth, document=document)
+    labels = document["ballot"]["scale"]["labels"]
+    for number in range(3):
+        grades = {"markt": labels[number + 2], "kade": labels[number]}
+        await cast_ok(
+            client,
+            auth,
+            rounds.round_id,
+            f"r{number}",
+            "GM0268",
+            {"questions": {"groen": {"grades": grades}}},
+        )
+    await close(client, auth, rounds.round_id)
+    await publish(client, auth, rounds.round_id)
+    bundle = load_bundle((await client.get(f"/api/rounds/{rounds.round_id}/bundle")).content)
+    published = await breakdown_of(client, rounds.round_id)
+    assert bundle_breakdown(bundle).to_json()["tables"] == published["tables"]
