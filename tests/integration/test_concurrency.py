@@ -2,8 +2,9 @@
 each request holds its own pooled connection, so the database sees them in parallel).
 
 What must hold whatever the interleaving: one counted ballot per voter; every ballot
-acknowledged before the close is counted and every later one refused; one result however
-often publication is asked for; no lost update when two officials change a round at once.
+acknowledged before the close is counted (and logged once, before the close) and every later
+one refused; one result however often publication is asked for; no lost update when two
+officials change a round at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from stemmen.audit.chain import RESULT_PUBLISHED
+from stemmen.audit.chain import BALLOT_ACCEPTED, RESULT_PUBLISHED, ROUND_CLOSED
 from stemmen.ratelimit import CastLimiter
 from tests.integration.ballot_helpers import close
 from tests.integration.round_helpers import (
@@ -170,6 +171,15 @@ async def test_the_close_while_ballots_pour_in_counts_every_acknowledged_ballot_
     # The close itself recorded the same number it counted.
     result = await client.get(f"/api/rounds/{budget.round_id}/result", headers=auth("official"))
     assert result.status_code == 200, result.text
+    # The log has each acknowledged ballot exactly once, every one before the close.
+    log = await client.get(f"/api/rounds/{budget.round_id}/log", headers=auth("auditor"))
+    entries = log.json()["entries"]
+    kinds = [entry["kind"] for entry in entries]
+    closing = kinds.index(ROUND_CLOSED)
+    logged = [e["payload"]["receipt"] for e in entries[:closing] if e["kind"] == BALLOT_ACCEPTED]
+    assert sorted(logged) == sorted(acknowledged)
+    assert BALLOT_ACCEPTED not in kinds[closing:]
+    assert entries[closing]["payload"]["ballots"] == len(acknowledged)
     # After the close every cast is refused.
     late = await client.post(
         f"/api/rounds/{budget.round_id}/ballots",
