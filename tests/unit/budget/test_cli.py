@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -227,3 +228,18 @@ def test_max_welfare_takes_a_threshold_and_greedy_only_a_leftover(pb_file: Path)
     code, output = run("allocate", str(pb_file), "--rule", "max-welfare", "--leftover", "stop")
     assert code == 2
     assert "--leftover applies to greedy rules" in output
+
+
+def test_a_command_run_inside_another_program_leaves_its_garbage_collector_as_it_was(
+    pb_file: Path,
+) -> None:
+    # The command runs without the cyclic collector and, as its own process, freezes what is
+    # left before exit; run in-process (a test runner, a notebook) it must change neither.
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    code, _ = run("allocate", str(pb_file), "--rule", "max-welfare", "--format", "json")
+    assert code == 0
+    code, _ = run("compare", str(pb_file))
+    assert code == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
