@@ -18,6 +18,7 @@ from stemmen.proposals.schemas import (
     ProposalUpdate,
     SupportRead,
 )
+from stemmen.rounds.team import round_team
 
 RoundId = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$", description="The round's id")]
 ProposalId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="The proposal's number")]
@@ -42,7 +43,7 @@ class ProposalController(Controller):
 
     @post(
         "/",
-        guards=[signed_in],
+        guards=[signed_in, round_team],
         status_code=HTTP_201_CREATED,
         summary="Submit a proposal (eligible residents, submission phase; officials before voting)",
     )
@@ -74,7 +75,7 @@ class ProposalController(Controller):
 
     @patch(
         "/{proposal_id:int}",
-        guards=[signed_in],
+        guards=[signed_in, round_team],
         summary="Change your own proposal (submission phase)",
     )
     async def update(
@@ -91,7 +92,7 @@ class ProposalController(Controller):
 
     @delete(
         "/{proposal_id:int}",
-        guards=[signed_in],
+        guards=[signed_in, round_team],
         status_code=HTTP_200_OK,
         summary="Withdraw your own proposal (submission phase)",
     )
@@ -108,7 +109,7 @@ class ProposalController(Controller):
 
     @post(
         "/{proposal_id:int}/review",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         status_code=HTTP_200_OK,
         summary="Accept with a final cost, reject with a reason, or merge into a duplicate (review phase)",
     )

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from stemmen.auth import officials_only
 from stemmen.db import DbSession
-from stemmen.rounds import service
+from stemmen.rounds import service, team
 from stemmen.rounds.schemas import (
     AREA_CODE_PATTERN,
     PhaseMove,
@@ -21,10 +21,16 @@ from stemmen.rounds.schemas import (
     RoundRead,
     RoundSummary,
     RoundUpdate,
+    TeamMemberAdd,
+    TeamRead,
 )
+from stemmen.rounds.team import round_team
 
 RoundId = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$", description="The round's id")]
 QuestionKey = Annotated[str, PathParameter(description="The question's key inside the round")]
+Subject = Annotated[
+    str, PathParameter(max_length=200, description="The official's subject (their 'sub' claim)")
+]
 
 
 class RoundController(Controller):
@@ -59,7 +65,7 @@ class RoundController(Controller):
 
     @patch(
         "/{round_id:str}",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         summary="Change a draft round; send the revision you read (409 when it changed meanwhile)",
     )
     async def update_round(
@@ -73,7 +79,7 @@ class RoundController(Controller):
 
     @post(
         "/{round_id:str}/phase",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         status_code=200,
         summary="Move the round to its next phase (submission, review, supports, voting, closed, published)",
     )
@@ -92,7 +98,7 @@ class RoundController(Controller):
 
     @post(
         "/{round_id:str}/questions",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         status_code=HTTP_201_CREATED,
         summary="Add a question with its options (before voting opens)",
     )
@@ -107,7 +113,7 @@ class RoundController(Controller):
 
     @patch(
         "/{round_id:str}/questions/{key:str}",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         summary="Change a question (before voting opens)",
     )
     async def update_question(
@@ -122,7 +128,7 @@ class RoundController(Controller):
 
     @delete(
         "/{round_id:str}/questions/{key:str}",
-        guards=[officials_only],
+        guards=[officials_only, round_team],
         summary="Remove a question (before voting opens)",
     )
     async def delete_question(
@@ -133,3 +139,41 @@ class RoundController(Controller):
         db_session: DbSession,
     ) -> None:
         await service.delete_question(db_session, round_id, key, request.user)
+
+    @get(
+        "/{round_id:str}/team",
+        guards=[officials_only],
+        summary="Who may act on the round: its team where the rule set says round-team",
+    )
+    async def read_team(self, round_id: RoundId, db_session: DbSession) -> TeamRead:
+        return await team.read_team(db_session, round_id)
+
+    @post(
+        "/{round_id:str}/team",
+        guards=[officials_only, round_team],
+        status_code=HTTP_201_CREATED,
+        summary="Add an official to the round's team (team members and admins; logged)",
+    )
+    async def add_team_member(
+        self,
+        round_id: RoundId,
+        data: JSONBody[TeamMemberAdd],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+    ) -> TeamRead:
+        return await team.add_member(db_session, round_id, data.subject, request.user)
+
+    @delete(
+        "/{round_id:str}/team/{subject:str}",
+        guards=[officials_only, round_team],
+        status_code=200,
+        summary="Take an official off the round's team; its creator stays (logged)",
+    )
+    async def remove_team_member(
+        self,
+        round_id: RoundId,
+        subject: Subject,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+    ) -> TeamRead:
+        return await team.remove_member(db_session, round_id, subject, request.user)

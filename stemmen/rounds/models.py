@@ -117,3 +117,18 @@ class Question(SQLModel, table=True):
     ballot_format: str = Field(max_length=20)
     options: list[dict[str, Any]] = Field(sa_column=json_column(nullable=False))
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+
+
+class RoundTeamMember(SQLModel, table=True):
+    """An official added to a round's team. Where the rule set says ``administration.officials:
+    round-team`` only the team (these officials and the round's creator) and admins may act on
+    the round; under ``any-official`` the table is not consulted."""
+
+    __tablename__ = "round_team_members"
+    __table_args__ = (sa.UniqueConstraint("round_id", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: str = Field(foreign_key="rounds.id", max_length=32, index=True)
+    subject: str = Field(max_length=200)
+    added_by: str = Field(max_length=200)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))

@@ -163,3 +163,33 @@ class RoundRead(BaseModel):
     seed: str | None = Field(
         description="The tie-break seed, revealed once the result is published."
     )
+
+
+# An official's subject as the identity provider writes it: visible characters, spaces only
+# inside (a subject is compared exactly, so stray whitespace would name somebody else).
+SUBJECT_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,198}[^\s\x00-\x1f\x7f])?$"
+
+
+class TeamMemberAdd(BaseModel):
+    subject: str = Field(
+        pattern=SUBJECT_PATTERN,
+        max_length=200,
+        description="The official's subject (the 'sub' claim of their sign-in token).",
+    )
+
+
+class TeamMemberRead(BaseModel):
+    subject: str
+    added_by: str | None = Field(description="Who added them; null for the round's creator.")
+    added_at: datetime
+
+
+class TeamRead(BaseModel):
+    round_id: str
+    officials: str = Field(
+        description="The rule set's administration.officials: any-official (every official may "
+        "act on the round; the team is not used) or round-team (only the team and admins)."
+    )
+    members: list[TeamMemberRead] = Field(
+        description="The round's creator first, then the officials added, oldest first."
+    )

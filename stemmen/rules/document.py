@@ -84,6 +84,11 @@ TALLY_FORMATS: Final[Mapping[str, tuple[str, ...]]] = {
 TALLY_METHODS: Final = tuple(TALLY_FORMATS)
 
 SATISFACTION_RULES: Final = ("max-welfare", "mes")
+
+# Who may act on a round (administration.officials): every official, or only the round's team.
+ANY_OFFICIAL: Final = "any-official"
+ROUND_TEAM: Final = "round-team"
+OFFICIALS_MODES: Final = (ANY_OFFICIAL, ROUND_TEAM)
 POINTS_FORMATS: Final = ("cumulative", "scores")
 
 PHASE_NAMES_EN: Final[Mapping[str, str]] = {
@@ -1105,6 +1110,17 @@ class PublicationRules:
 
 
 @dataclass(frozen=True)
+class AdministrationRules:
+    """Who may act on a round: ``any-official`` (the default) or only its ``round-team``."""
+
+    officials: str
+
+    @property
+    def round_team_only(self) -> bool:
+        return self.officials == ROUND_TEAM
+
+
+@dataclass(frozen=True)
 class Bounds:
     """An inclusive range; None on a side means unbounded there."""
 
@@ -1143,6 +1159,7 @@ class RuleSet:
     tie_break: tuple[str, ...]
     publication: PublicationRules
     round_bounds: RoundBounds
+    administration: AdministrationRules
 
     @property
     def is_budget(self) -> bool:
@@ -1206,6 +1223,7 @@ def load_ruleset(document: Any) -> RuleSet:
         tie_break=tuple(doc["tie_break"]),
         publication=_publication(doc["publication"]),
         round_bounds=_round_bounds(doc.get("round_bounds", {})),
+        administration=_administration(doc.get("administration", {})),
     )
 
 
@@ -1303,6 +1321,12 @@ def _publication(part: Mapping[str, Any]) -> PublicationRules:
         min_group_size=part["min_group_size"],
         auditor_sees_before_publication=part.get("auditor_sees_before_publication", False),
     )
+
+
+def _administration(part: Mapping[str, Any]) -> AdministrationRules:
+    # The default is written nowhere in the document: leaving the field out keeps a version's
+    # content, and so its id, exactly what it was before the field existed.
+    return AdministrationRules(officials=part.get("officials", ANY_OFFICIAL))
 
 
 def _round_bounds(part: Mapping[str, Any]) -> RoundBounds:

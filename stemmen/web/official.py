@@ -1,8 +1,9 @@
 """Officials' pages: create a round from a published rule-set version, set its areas and
 budgets, review proposals, add questions, move phases (publishing is the last move), enter and
 confirm paper batches, and compare the result under other rules. Every action is a call to
-the services with the signed-in official as actor; refusals come back in the official's
-language on the round's page."""
+the services with the signed-in official as actor, after the round's team check (where the
+rule set limits a round to its team); refusals come back in the official's language on the
+round's page."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from stemmen.auth import User
 from stemmen.db import DbSession
 from stemmen.errors import DomainError
+from stemmen.rounds.team import check_round_team
 from stemmen.web.controller import PAGE_ERRORS, render
 from stemmen.web.forms import ballot_from_form, error_text, parse_euros
 from stemmen.web.i18n import translate
@@ -231,6 +233,7 @@ class OfficialPages(Controller):
         lang = page_language(request)
         form = await form_values(request)
         try:
+            await check_round_team(session, round_id, user)
             await action(user, form)
         except PageRefusal as refusal:
             return await self._round(
@@ -444,6 +447,7 @@ class OfficialPages(Controller):
         form = await form_values(request)
         area = first(form, "area") or None
         try:
+            await check_round_team(db_session, round_id, user)
             ballot, _, _ = await paper_ballot_view(db_session, round_id, batch_id, area)
             raw = ballot_from_form(
                 ballot.rules.format,
@@ -497,6 +501,7 @@ class OfficialPages(Controller):
         lang = page_language(request)
         form = await form_values(request)
         try:
+            await check_round_team(db_session, round_id, user)
             compared = await what_if(db_session, user, round_id, first(form, "rule"), {})
         except DomainError as failure:
             return await self._round(

@@ -336,3 +336,44 @@ async def test_an_official_cannot_change_a_round_once_voting_is_open_or_vote_in_
         headers=auth("official", areas=[AREA], birth_date="1980-04-01"),
     )
     assert voted.status_code == 403
+
+
+async def test_an_official_of_one_round_cannot_act_on_another_where_the_rule_set_limits_them(
+    client: Any, auth: Any
+) -> None:
+    """Under administration.officials "round-team" each round is its own team's: the official
+    who runs one round is refused (403, nothing written) on another (test_round_team.py tries
+    every write route)."""
+    document = budget_ruleset_without_supports()
+    document["administration"] = {"officials": "round-team"}
+    ruleset_hash = await publish_ruleset(client, auth, document)
+    anna, bert = auth("official", subject="anna"), auth("official", subject="bert")
+    rounds = {}
+    for who, headers in (("anna", anna), ("bert", bert)):
+        created = await client.post(
+            "/api/rounds",
+            json={
+                "ruleset_hash": ruleset_hash,
+                "title": f"Ronde van {who}",
+                "areas": [{"code": AREA, "name": "Oost", "budget_cents": 5_000_000}],
+            },
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        rounds[who] = created.json()["id"]
+    moved = await client.post(
+        f"/api/rounds/{rounds['bert']}/phase", json={"to": "submission"}, headers=anna
+    )
+    assert moved.status_code == 403, moved.text
+    assert moved.json()["code"] == "not_on_round_team"
+    joined = await client.post(
+        f"/api/rounds/{rounds['bert']}/team", json={"subject": "anna"}, headers=anna
+    )
+    assert joined.status_code == 403, joined.text
+    unchanged = (await client.get(f"/api/rounds/{rounds['bert']}", headers=bert)).json()
+    assert unchanged["phase"] == "draft"
+    assert unchanged["revision"] == 1
+    own = await client.post(
+        f"/api/rounds/{rounds['anna']}/phase", json={"to": "submission"}, headers=anna
+    )
+    assert own.status_code == 200, own.text
