@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,22 +40,27 @@ COMPARED_RULES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
 
 
 @contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Run a command without the cyclic garbage collector.
+def _short_lived() -> Iterator[None]:
+    """Run a command as the short-lived process it usually is.
 
     A command reads one file, runs, prints and ends; what it builds lives to the end and holds
-    almost no cycles, yet the collector kept walking it: most of all while scipy is imported
-    (tens of thousands of objects) and once more at exit. Reference counting still frees what
-    is dropped. Run as its own process (standard output is the real one), what is left is
-    frozen so the collections at exit skip it; inside a test runner the collector comes back
-    as it was.
+    almost no cycles, yet the cyclic garbage collector kept walking it: most of all while scipy
+    is imported (tens of thousands of objects) and once more at exit. So the collector is off
+    (reference counting still frees what is dropped). Run as its own process (standard output
+    is the real one), what is left is frozen so the collections at exit skip it, and OpenBLAS,
+    which numpy and scipy load though no rule multiplies matrices, starts one thread rather than
+    a pool per core (unless the environment says otherwise). Inside another program (a test
+    runner, a notebook) the collector comes back as it was and the environment is untouched.
     """
+    own_process = sys.stdout is sys.__stdout__
+    if own_process and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if sys.stdout is sys.__stdout__:
+        if own_process:
             gc.freeze()
         if enabled:
             gc.enable()
@@ -195,7 +201,7 @@ def budget() -> None:
     show_default=True,
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-@_without_cyclic_gc()
+@_short_lived()
 def allocate_command(
     file: Path,
     rule: str,
@@ -349,7 +355,7 @@ def _plain(value: object) -> str:
     show_default=True,
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-@_without_cyclic_gc()
+@_short_lived()
 def compare_command(file: Path, tie_break: str, output_format: str, quiet: bool) -> None:
     """Run the rules side by side on FILE: funded projects, differences, spend, reach."""
     say = _progress(not quiet)
