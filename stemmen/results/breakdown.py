@@ -39,8 +39,10 @@ every ballot's channel in its ``ballot.accepted`` log entry.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 AREA = "area"
@@ -197,14 +199,12 @@ def linked_suppression(
 
 def _counts(ballots: Iterable[GroupedBallot]) -> tuple[int, dict[Any, int], dict[str, int]]:
     voters = 0
-    support: dict[Any, int] = {}
-    answered: dict[str, int] = {}
+    support: Counter[Any] = Counter()
+    answered: Counter[str] = Counter()
     for ballot in ballots:
         voters += 1
-        for item in ballot.supports:
-            support[item] = support.get(item, 0) + 1
-        for question in ballot.answered:
-            answered[question] = answered.get(question, 0) + 1
+        support.update(ballot.supports)
+        answered.update(ballot.answered)
     return voters, support, answered
 
 
@@ -357,12 +357,26 @@ def preferendum_ballot(
             supports.update((question, str(option)) for option in answer["approvals"])
         elif "grades" in answer:
             scale = scales.get(question)
-            supports.update(
-                (question, str(option))
-                for option, grade in answer["grades"].items()
-                if above_middle(grade, scale)
-            )
+            labels = tuple((scale or {}).get("labels") or ())
+            if labels:  # the common case, a hundred thousand times: a set lookup
+                upper = _upper_labels(labels)
+                supports.update(
+                    (question, str(option))
+                    for option, grade in answer["grades"].items()
+                    if (grade in upper if isinstance(grade, str) else above_middle(grade, scale))
+                )
+            else:
+                supports.update(
+                    (question, str(option))
+                    for option, grade in answer["grades"].items()
+                    if above_middle(grade, scale)
+                )
     return GroupedBallot(area, channel, frozenset(supports), frozenset(map(str, answers)))
+
+
+@lru_cache(maxsize=64)
+def _upper_labels(labels: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(label for label in labels if above_middle(label, {"labels": labels}))
 
 
 def above_middle(grade: Any, scale: Mapping[str, Any] | None) -> bool:

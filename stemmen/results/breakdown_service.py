@@ -1,10 +1,20 @@
 """The published breakdown of a round (``stemmen.results.breakdown``) from its counted
-ballots: visible to whoever may see the result, computed from the same ballots."""
+ballots: visible to whoever may see the result, computed from the same ballots.
+
+Once the result is stored the counted ballots cannot change (the close seals them), so a
+process keeps the breakdowns of the last few rounds it computed, keyed by the round and the
+stored result's ballot-tree root: the results page of a city-wide round would otherwise read
+its hundred thousand ballots on every view.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
+import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.auth import User
@@ -15,6 +25,7 @@ from stemmen.results.breakdown import (
     preferendum_ballot,
     preferendum_breakdown,
 )
+from stemmen.results.models import Result
 from stemmen.results.schemas import BreakdownRead
 from stemmen.results.service import (
     _readable_round,
@@ -35,10 +46,38 @@ NO_AREA = (
 )
 
 
+CACHED_ROUNDS = 16
+_cache: OrderedDict[tuple[str, str, str], tuple[Breakdown, dict[str, Any]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 async def round_breakdown(
     session: AsyncSession, round_: Round, ruleset: RuleSet
 ) -> tuple[Breakdown, dict[str, Any]]:
     """The round's breakdown and the round definition it names (areas, projects, options)."""
+    stored = (
+        await session.execute(
+            sa.select(col(Result.merkle_root)).where(col(Result.round_id) == round_.id)
+        )
+    ).scalar_one_or_none()
+    key = (round_.id, round_.ruleset_hash, stored or "")
+    if stored is not None:
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+    computed = await _compute(session, round_, ruleset)
+    if stored is not None:
+        with _cache_lock:
+            _cache[key] = computed
+            while len(_cache) > CACHED_ROUNDS:
+                _cache.popitem(last=False)
+    return computed
+
+
+async def _compute(
+    session: AsyncSession, round_: Round, ruleset: RuleSet
+) -> tuple[Breakdown, dict[str, Any]]:
     definition = await round_definition(session, round_, ruleset)
     ballots = await counted_ballots(session, round_.id)
     minimum = ruleset.publication.min_group_size
