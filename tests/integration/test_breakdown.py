@@ -306,3 +306,47 @@ async def test_a_preferendum_bundle_gives_the_same_breakdown_by_channel(
     bundle = load_bundle((await client.get(f"/api/rounds/{rounds.round_id}/bundle")).content)
     published = await breakdown_of(client, rounds.round_id)
     assert bundle_breakdown(bundle).to_json()["tables"] == published["tables"]
+
+
+async def test_a_preferendum_cast_per_area_is_broken_down_by_neighbourhood(
+    client: Any, auth: Any
+) -> None:
+    document = with_min_group(example_ruleset("preferendum"), 3)
+    document["eligibility"]["one_ballot_per"] = "area"
+    rounds = await open_preferendum_round(
+        client,
+        auth,
+        document=document,
+        areas=((OOST, "Oost", None), (CENTRUM, "Centrum", None), ("WK026803", "West", None)),
+    )
+    labels = document["ballot"]["scale"]["labels"]
+    for area, count in ((OOST, 5), (CENTRUM, 1), ("WK026803", 4)):
+        for number in range(count):
+            await cast_ok(
+                client,
+                auth,
+                rounds.round_id,
+                f"{area}-{number}",
+                area,
+                {"questions": {"autoluw": {"grades": {"c": labels[-1]}}}},
+            )
+    await close(client, auth, rounds.round_id)
+    await publish(client, auth, rounds.round_id)
+    breakdown = await breakdown_of(client, rounds.round_id)
+    assert breakdown["dimensions"] == ["area", "channel"]
+    by_area = groups(tables_of(breakdown)[("area", None)])
+    assert by_area[OOST]["voters"] == 5
+    assert by_area[OOST]["questions"]["autoluw"]["support"]["c"] == 5
+    # Centrum's one voter is fewer than 3; West (4) goes with it, or 10 - 5 would give it.
+    assert by_area[CENTRUM]["fewer_than"] == 3
+    assert by_area["WK026803"]["suppressed"] is True
+    assert by_area["WK026803"]["fewer_than"] is None
+    html = (await client.get(f"/rounds/{rounds.round_id}/results?lang=en")).text
+    page = text_of(html)
+    assert "Voters by neighbourhood" in page
+    assert "fewer than 3" in page
+    section = html[html.index('id="breakdown"') :]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
+    assert "5" in cells
+    assert "1" not in cells
+    assert "4" not in cells
