@@ -1,8 +1,9 @@
 """Database engine, sessions and the column types every table shares.
 
 SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every connection;
-PostgreSQL gets a bounded pool whose connections are checked with one round trip at checkout. Integrity lives in the database (unique and check constraints,
-transactions), never in worker memory.
+PostgreSQL gets a bounded pool whose connections are checked with one round trip at checkout.
+Integrity lives in the database (unique and check constraints, transactions), never in worker
+memory.
 """
 
 from __future__ import annotations
@@ -82,15 +83,17 @@ def _mark_fresh(_dbapi_connection: Any, record: Any) -> None:
 
 def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Checks a pooled PostgreSQL connection still works before a request gets it, so a
-    database restart or a killed backend costs no request: one round trip (an empty
-    statement), where ``pool_pre_ping`` takes three (BEGIN, the ping, ROLLBACK), and none for
-    a connection made just now. A failure makes the pool drop every connection older than
-    this one and hand out a fresh one."""
+    database restart or a killed backend costs no request: one round trip (``SELECT 1`` as a
+    simple query) where ``pool_pre_ping`` takes three (BEGIN, the ping, ROLLBACK), and none
+    for a connection made just now. A dead connection makes the pool drop every connection
+    older than it and hand out a fresh one; any other error is a fault and propagates."""
     if record.info.pop("fresh", False):
         return
+    from asyncpg.exceptions import InterfaceError, PostgresError
+
     try:
-        dbapi_connection.run_async(lambda driver: driver.execute(";"))
-    except Exception as error:
+        dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+    except (OSError, TimeoutError, InterfaceError, PostgresError) as error:
         raise sa.exc.InvalidatePoolError(f"the pooled connection is dead: {error!r}") from error
 
 
