@@ -253,7 +253,11 @@ def closing_day(voting: VotingRound) -> date:
 
 
 def check_age(user: User, voting: VotingRound) -> None:
-    rules = voting.ruleset.eligibility
+    check_age_on(user, voting.ruleset, voting.closes_at)
+
+
+def check_age_on(user: User, ruleset: RuleSet, closes_at: datetime | None) -> None:
+    rules = ruleset.eligibility
     if rules.min_age <= 0 and rules.max_age is None:
         return
     if user.birth_date is None:
@@ -263,7 +267,7 @@ def check_age(user: User, voting: VotingRound) -> None:
             code="not_eligible_age",
             message_nl="uw inlog bevat geen geboortedatum, en deze ronde heeft een leeftijdsgrens",
         )
-    day = closing_day(voting)
+    day = (closes_at or datetime.now(UTC)).astimezone(UTC).date()
     age = age_on(user.birth_date, day)
     if rules.admits_age(age):
         return
@@ -453,8 +457,15 @@ def ballot_rules(ruleset: RuleSet, context: BallotContext) -> BallotRules:
 async def read_ballot(
     session: AsyncSession, settings: Settings, user: User, round_id: str, chosen_area: str | None
 ) -> BallotRead:
+    return (await _read_ballot(session, settings, user, round_id, chosen_area))[0]
+
+
+async def _read_ballot(
+    session: AsyncSession, settings: Settings, user: User, round_id: str, chosen_area: str | None
+) -> tuple[BallotRead, VotingRound]:
     voting = await load_voting_round(session, round_id)
     _require_voting(voting.round, "there is no ballot yet", "er is nog geen stembiljet")
+    _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset)
     check_age(user, voting)
     area = voter_area(
         voting.ruleset, await round_areas(session, voting.round), user.areas, chosen_area
@@ -465,7 +476,118 @@ async def read_ballot(
     voted = (
         await session.exec(select(Ballot.id).where(Ballot.live_slot == slot))
     ).first() is not None
-    return await ballot_read(session, voting, area, context, already_voted=voted)
+    return await ballot_read(session, voting, area, context, already_voted=voted), voting
+
+
+# The rule set of each round seen in voting (a round's rule set never changes once it has left
+# its draft), and the ballot's JSON body for each (round, area, rule set, title, closing time,
+# whether the voter voted): the same bytes for every voter of an area while nothing changes.
+_VOTING_RULES: dict[str, tuple[str, RuleSet]] = {}
+_BODIES: dict[tuple[Any, ...], bytes] = {}
+_BODIES_LIMIT = 4_000
+
+
+def _body_key(
+    round_id: str,
+    area: str | None,
+    ruleset_hash: str,
+    title: str,
+    instrument: str,
+    closes_at: datetime | None,
+    voted: bool,
+) -> tuple[Any, ...]:
+    return (round_id, area, ruleset_hash, title, instrument, closes_at, voted)
+
+
+# The round's state and whether the voter's live slot is taken, in one statement.
+_BALLOT_QUERY = (
+    sa.select(
+        col(Round.phase),
+        col(Round.title),
+        col(Round.instrument),
+        col(Round.ruleset_hash),
+        col(RoundPhase.ends_at),
+        sa.exists().where(col(Ballot.live_slot) == sa.bindparam("slot")).label("voted"),
+    )
+    .outerjoin(
+        RoundPhase,
+        sa.and_(
+            col(RoundPhase.round_id) == col(Round.id),
+            col(RoundPhase.phase) == Phase.VOTING.value,
+        ),
+    )
+    .where(col(Round.id) == sa.bindparam("round_id"))
+)
+
+
+async def read_ballot_json(
+    session: AsyncSession, settings: Settings, user: User, round_id: str, chosen_area: str | None
+) -> bytes:
+    """:func:`read_ballot` as the API's JSON body. While voting is open and the worker has seen
+    the round's ballot before, this is one read without a transaction (the round's phase,
+    title and closing time, and whether the voter's slot is taken) and a cached body: the
+    rule set, areas and projects or questions are frozen once voting opens. Anything else
+    (another phase, an eligibility refusal, a round not seen yet) takes :func:`read_ballot`,
+    which gives the same answer and the same errors."""
+    connection = await session.connection(
+        execution_options={"isolation_level": "AUTOCOMMIT"}
+        if connection_is_postgres(session)
+        else {}
+    )
+    known = _VOTING_RULES.get(round_id)
+    frozen = _FROZEN.get((round_id, None))
+    if known is not None and frozen is not None:
+        ruleset_hash, ruleset = known
+        try:
+            area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
+        except (Forbidden, InvalidInput):
+            area, known = None, None
+        if known is not None:
+            voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
+            slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
+            row = (
+                await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
+            ).first()
+            if (
+                row is not None
+                and row.phase == Phase.VOTING.value
+                and row.ruleset_hash == ruleset_hash
+            ):
+                check_age_on(user, ruleset, row.ends_at)
+                body = _BODIES.get(
+                    _body_key(
+                        round_id,
+                        area.code if area is not None else None,
+                        ruleset_hash,
+                        row.title,
+                        row.instrument,
+                        row.ends_at,
+                        bool(row.voted),
+                    )
+                )
+                if body is not None:
+                    return body
+    ballot, voting = await _read_ballot(session, settings, user, round_id, chosen_area)
+    body = ballot.model_dump_json().encode()
+    if len(_BODIES) >= _BODIES_LIMIT:
+        _BODIES.clear()
+    _BODIES[
+        _body_key(
+            round_id,
+            ballot.area,
+            voting.round.ruleset_hash,
+            voting.round.title,
+            voting.round.instrument,
+            voting.closes_at,
+            ballot.already_voted,
+        )
+    ] = body
+    return body
+
+
+def connection_is_postgres(session: AsyncSession) -> bool:
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
 
 
 async def ballot_read(
