@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from stemmen.budget.model import (
     VOTE_TYPES,
@@ -31,6 +32,8 @@ from stemmen.budget.model import (
 )
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_VOTER_ID = operator.itemgetter(0)
 # vote_type values of real files that are another type with a length bound.
 VOTE_TYPE_ALIASES: Mapping[str, VoteType] = {"choose-1": "approval"}
 CATEGORY_COLUMNS = ("category", "categories")
@@ -100,6 +103,21 @@ _SECTION_LINE = re.compile(r"^[ \t]*(META|PROJECTS|VOTES)[ \t;]*\r?$", re.MULTIL
 Rows = list[tuple[int, list[str]]]
 
 
+class _Lines(NamedTuple):
+    """A section without quotes, after its header: its lines, not yet split."""
+
+    first_line: int
+    lines: list[str]
+
+    def rows(self) -> Rows:
+        first = self.first_line
+        return [
+            (first + offset, text.split(";"))
+            for offset, text in enumerate(self.lines)
+            if text.strip()
+        ]
+
+
 def _rows(body: str, first_line: int) -> Rows:
     """The non-empty rows of one section with their line numbers in the file.
 
@@ -147,6 +165,7 @@ def _parse(text: str, unit: int | None) -> tuple[Instance, Profile]:
         raise PabulibError(bad_line, "expected a section name (META, PROJECTS or VOTES)")
     sections: dict[str, Rows] = {}
     headers: dict[str, tuple[int, list[str]]] = {}
+    votes: Rows | _Lines | None = None
     line_number = 1
     position = 0
     for number, marker in enumerate(markers):
@@ -158,7 +177,19 @@ def _parse(text: str, unit: int | None) -> tuple[Instance, Profile]:
         body_start = text.find("\n", marker.start())
         body_start = len(text) if body_start < 0 else body_start + 1
         body_end = markers[number + 1].start() if number + 1 < len(markers) else len(text)
-        rows = _rows(text[body_start:body_end], line_number + 1)
+        body = text[body_start:body_end]
+        if name == "VOTES" and '"' not in body:
+            # Most of a city-wide file: kept as lines, for _build_profile to read in one pass.
+            lines = body.splitlines()
+            skip = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
+            if skip == len(lines):
+                raise PabulibError(line_number, f"section {name} has no header line")
+            header_line = line_number + 1 + skip
+            headers[name] = (header_line, [cell.strip() for cell in lines[skip].split(";")])
+            sections[name] = []
+            votes = _Lines(header_line + 1, lines[skip + 1 :])
+            continue
+        rows = _rows(body, line_number + 1)
         if not rows:
             raise PabulibError(line_number, f"section {name} has no header line")
         header_line, header = rows[0]
@@ -184,7 +215,9 @@ def _parse(text: str, unit: int | None) -> tuple[Instance, Profile]:
         meta[key] = (";".join(row[1:]) if len(row) > 2 else row[1]).strip()
         meta_lines[key] = line
     instance = _build_instance(meta, meta_lines, headers["PROJECTS"], sections["PROJECTS"], unit)
-    profile = _build_profile(instance, meta, meta_lines, headers["VOTES"], sections["VOTES"])
+    profile = _build_profile(
+        instance, meta, meta_lines, headers["VOTES"], sections["VOTES"] if votes is None else votes
+    )
     return instance, profile
 
 
@@ -268,7 +301,7 @@ def _build_profile(
     meta: dict[str, str],
     meta_lines: Mapping[str, int],
     header_row: tuple[int, list[str]],
-    rows: Rows,
+    section: Rows | _Lines,
 ) -> Profile:
     header_line, header = header_row
     raw_type = meta.get("vote_type", "approval").strip().lower()
@@ -287,11 +320,52 @@ def _build_profile(
     attribute_names = tuple(header[i] for i in attribute_columns)
     width = len(header)
     index_of = {project.id: index for index, project in enumerate(instance.projects)}
+    fast = None
+    if isinstance(section, _Lines) and attribute_columns == list(range(2, width)):
+        # No points column and the attributes, if any, after the vote: the common file.
+        fast = _voters_from_lines(section.lines, width, index_of, attribute_names)
+    if fast is not None:
+        voters, text_counts, ballot_cache = fast
+    else:
+        rows = section.rows() if isinstance(section, _Lines) else section
+        voters, text_counts, ballot_cache = _voters_from_rows(
+            rows, width, index_of, points_column, attribute_columns, attribute_names
+        )
+    bounds = {name: _optional_int(meta, meta_lines, name) for name in _LENGTH_FIELDS}
+    ballot_counts: dict[tuple[tuple[int, ...], tuple[int, ...] | None], int] | None = None
+    if points_column is None:
+        ballot_counts = {}
+        for text, count in text_counts.items():
+            key = (ballot_cache[text], None)
+            # Texts that differ only in spacing name the same projects.
+            ballot_counts[key] = ballot_counts.get(key, 0) + count
+    profile = Profile(
+        vote_type=vote_type,
+        voters=tuple(voters),
+        min_length=bounds["min_length"],
+        max_length=bounds["max_length"],
+        min_sum_points=bounds["min_sum_points"],
+        max_sum_points=bounds["max_sum_points"],
+        min_points=bounds["min_points"],
+        max_points=bounds["max_points"],
+        voter_columns=tuple(header),
+    )
+    return profile if ballot_counts is None else profile.with_ballot_counts(ballot_counts)
+
+
+def _voters_from_rows(
+    rows: Rows,
+    width: int,
+    index_of: Mapping[str, int],
+    points_column: int | None,
+    attribute_columns: list[int],
+    attribute_names: tuple[str, ...],
+) -> tuple[list[Voter], dict[str, int], dict[str, tuple[int, ...]]]:
+    """The voters row by row, refusing the first line at fault; every file can be read so."""
     ballot_cache: dict[str, tuple[int, ...]] = {}
     text_counts: dict[str, int] = {}
-    empty: Mapping[str, str] = MappingProxyType({})
     # Voters share few distinct attribute rows (age, sex, channel): build each mapping once.
-    attribute_cache: dict[tuple[str, ...], Mapping[str, str]] = {(): empty}
+    attribute_cache: dict[tuple[str, ...], Mapping[str, str]] = {(): _EMPTY}
     contiguous = attribute_columns == list(range(2, 2 + len(attribute_columns)))
     take = operator.itemgetter(*attribute_columns) if len(attribute_columns) > 1 else None
     new_voter = tuple.__new__
@@ -334,26 +408,60 @@ def _build_profile(
                     line, f"voter id {row[0]!r} already used on line {first_seen[row[0]]}"
                 )
             first_seen[row[0]] = line
-    bounds = {name: _optional_int(meta, meta_lines, name) for name in _LENGTH_FIELDS}
-    ballot_counts: dict[tuple[tuple[int, ...], tuple[int, ...] | None], int] | None = None
-    if points_column is None:
-        ballot_counts = {}
-        for text, count in text_counts.items():
-            key = (ballot_cache[text], None)
-            # Texts that differ only in spacing name the same projects.
-            ballot_counts[key] = ballot_counts.get(key, 0) + count
-    profile = Profile(
-        vote_type=vote_type,
-        voters=tuple(voters),
-        min_length=bounds["min_length"],
-        max_length=bounds["max_length"],
-        min_sum_points=bounds["min_sum_points"],
-        max_sum_points=bounds["max_sum_points"],
-        min_points=bounds["min_points"],
-        max_points=bounds["max_points"],
-        voter_columns=tuple(header),
-    )
-    return profile if ballot_counts is None else profile.with_ballot_counts(ballot_counts)
+    return voters, text_counts, ballot_cache
+
+
+def _voters_from_lines(
+    lines: list[str],
+    width: int,
+    index_of: Mapping[str, int],
+    attribute_names: tuple[str, ...],
+) -> tuple[list[Voter], dict[str, int], dict[str, tuple[int, ...]]] | None:
+    """The voters of a file with no quotes, no points and its attributes after the vote.
+
+    Each line is split only into id, vote and the rest; the rest, as text, finds the shared
+    attribute mapping (voters share few distinct rows of age, sex, channel). None on anything
+    out of the ordinary (a blank line inside, a short line, an unknown project, a repeated id):
+    reading row by row then names the line.
+    """
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    pieces = 3 if width > 2 else 2
+    ballot_cache: dict[str, tuple[int, ...]] = {}
+    text_counts: dict[str, int] = {}
+    attribute_cache: dict[str, Mapping[str, str]] = {}
+    new_voter = tuple.__new__
+    voters: list[Voter] = []
+    append = voters.append
+    for text in lines if end == len(lines) else lines[:end]:
+        parts = text.split(";", 2)
+        if len(parts) != pieces:
+            return None
+        vote_text = parts[1]
+        projects = ballot_cache.get(vote_text)
+        if projects is None:
+            try:
+                projects = ballot_cache[vote_text] = _parse_vote(vote_text, index_of, 0)
+            except PabulibError:
+                return None
+            text_counts[vote_text] = 1
+        else:
+            text_counts[vote_text] += 1
+        attributes: Mapping[str, str] | None = _EMPTY
+        if pieces == 3:
+            attributes = attribute_cache.get(parts[2])
+            if attributes is None:
+                values = parts[2].split(";")
+                if len(values) != len(attribute_names):
+                    return None
+                attributes = attribute_cache[parts[2]] = MappingProxyType(
+                    dict(zip(attribute_names, values, strict=True))
+                )
+        append(new_voter(Voter, (parts[0], projects, None, attributes)))
+    if len(set(map(_VOTER_ID, voters))) != len(voters):
+        return None
+    return voters, text_counts, ballot_cache
 
 
 def _parse_vote(text: str, index_of: Mapping[str, int], line: int) -> tuple[int, ...]:

@@ -121,6 +121,10 @@ def _broken(old: str, new: str) -> str:
             14,
             "VOTES header must start with 'voter_id;vote'",
         ),
+        # After a blank line inside VOTES, and on a line with a field missing or one too many.
+        (_broken("v2;10;;", "\r\nv2;10;"), 17, "vote line has 3 fields but the header has 4"),
+        (_broken("v3;BO.OM.97/24;41;", "v3;BO.OM.97/24;41;x;"), 17, "vote line has 5 fields"),
+        (_broken("v2;10;", "\r\n  \r\nv2;99;"), 18, "vote names project '99'"),
     ],
 )
 def test_broken_files_name_the_line_and_the_problem(text: str, line: int, message: str) -> None:
@@ -129,6 +133,16 @@ def test_broken_files_name_the_line_and_the_problem(text: str, line: int, messag
     assert raised.value.line == line
     assert message in str(raised.value)
     assert str(raised.value).startswith(f"line {line}: ")
+
+
+def test_blank_lines_among_and_after_the_votes_are_skipped() -> None:
+    spaced = _broken("v2;10;", "\r\n \t\r\nv2;10;") + "\r\n  \r\n\r\n"
+    assert parse_pabulib(spaced) == parse_pabulib(QUIRKY)
+    bare = QUIRKY.replace("voter_id;vote;age;voting_method", "voter_id;vote")
+    bare = bare.replace(";30;paper", "").replace(";;internet", "").replace(";41;internet", "")
+    _, profile = parse_pabulib(bare + "\n\n")
+    assert [voter.id for voter in profile.voters] == ["v1", "v2", "v3"]
+    assert all(not voter.attributes for voter in profile.voters)
 
 
 def test_missing_sections_and_stray_text_are_refused() -> None:
