@@ -105,18 +105,8 @@ def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -
         return _error(
             409, "conflict", "the change conflicts with data stored meanwhile; reload and retry"
         )
-    if isinstance(error, OperationalError) or error.connection_invalidated:
-        logger.warning("database unavailable", extra={"path": request.url.path})
-        return Response(
-            {
-                "code": "retry_later",
-                "message": "the database is briefly unavailable; nothing was saved, please retry",
-                "details": {},
-            },
-            status_code=503,
-            headers={"Retry-After": "2"},
-            media_type=MediaType.JSON,
-        )
+    if isinstance(error, OperationalError) or error.connection_invalidated or _is_passing(error):
+        return database_unavailable_handler(request, error)
     if _is_unstorable_value(error):
         logger.warning("value the database refuses", extra={"path": request.url.path})
         return _error(
@@ -126,6 +116,26 @@ def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -
             "character the database refuses (such as NUL)",
         )
     return internal_error_handler(request, error)
+
+
+def database_unavailable_handler(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    logger.warning("database unavailable", extra={"path": request.url.path})
+    return Response(
+        {
+            "code": "retry_later",
+            "message": "the database is briefly unavailable; nothing was saved, please retry",
+            "details": {},
+        },
+        status_code=503,
+        headers={"Retry-After": "2"},
+        media_type=MediaType.JSON,
+    )
+
+
+def _is_passing(error: DBAPIError) -> bool:
+    """SQLSTATE class 08 (connection exception) or 57 (operator intervention: the server is
+    shutting down, or starting up and not yet accepting connections, as in a restart)."""
+    return str(getattr(error.orig, "sqlstate", "") or "")[:2] in ("08", "57")
 
 
 def _is_unstorable_value(error: DBAPIError) -> bool:
@@ -343,6 +353,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
             DBAPIError: database_error_handler,
+            # A database server that is down refuses the connection before the driver can
+            # wrap the socket's error (the app opens no other connections while serving).
+            ConnectionError: database_unavailable_handler,
             RecursionError: input_too_deep_handler,
             OverflowError: number_too_large_handler,
             Exception: internal_error_handler,
