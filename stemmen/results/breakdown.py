@@ -161,11 +161,11 @@ def linked_suppression(
 
     A row is shown or hidden whole (a row with one hidden cell would give it away as the
     row's total minus the rest). Rows with a group below the minimum are hidden; then, while
-    fewer than two rows are hidden, the smallest other row is hidden too, and while the hidden
-    rows' cells of a shown column total sum to fewer than ``min_group_size``, the row with
-    the smallest cell in that column. Every hidden cell then lies on a cycle of hidden cells (two rows, two
-    columns), so no public sum pins it down; if no row is left to hide, the column totals
-    are hidden.
+    fewer than two rows are hidden, the smallest other row is hidden too, and while the
+    hidden rows' cells of a shown column total sum to fewer than ``min_group_size``, the row
+    with the smallest cell in that column. Every hidden cell then lies on a cycle of hidden
+    cells (two rows, two columns), so no public sum pins it down; if no row is left to hide,
+    the column totals are hidden.
     """
     order = list(cells)
     columns: list[str] = []
@@ -252,11 +252,18 @@ def budget_breakdown(
     areas: Mapping[str, Sequence[str]],
     ballots: Sequence[GroupedBallot],
     min_group_size: int,
+    channels: Sequence[str] = CHANNELS,
 ) -> Breakdown:
     """A budget round: each area (code to its project ids, in order) split by channel, and
-    the round's voters by channel; linked suppression across both (module docstring)."""
+    the round's voters by channel; linked suppression across both (module docstring).
+
+    ``channels`` are the ways of voting the rule set allows (``ballot.channels``); with one,
+    there is nothing to split and the breakdown has no tables.
+    """
+    channels = _channels(ballots, channels)
+    if len(channels) < 2:
+        return Breakdown(min_group_size, len(ballots), (), ())
     by_area = _split(ballots, list(areas), AREA)
-    channels = _channels(ballots)
     split = {area: _split(members, channels, CHANNEL) for area, members in by_area.items()}
     sizes = {area: {c: len(m) for c, m in groups.items()} for area, groups in split.items()}
     hidden_areas, hidden_totals = linked_suppression(sizes, min_group_size)
@@ -297,14 +304,17 @@ def preferendum_breakdown(
     questions: Mapping[str, Sequence[str]],
     ballots: Sequence[GroupedBallot],
     min_group_size: int,
+    channels: Sequence[str] = CHANNELS,
 ) -> Breakdown:
-    """A preferendum: the voters by area (when the ballots carry one) and by channel, with
-    per question the voters who answered it and each option's supporters."""
+    """A preferendum: the voters by area (when the ballots carry one) and by channel (when
+    the rule set allows more than one), with per question the voters who answered it and
+    each option's supporters."""
     tables = []
     dimensions: list[str] = []
     with_area = any(ballot.area is not None for ballot in ballots)
-    for dimension, keys in ((AREA, list(areas)), (CHANNEL, _channels(ballots))):
-        if dimension == AREA and not with_area:
+    channels = _channels(ballots, channels)
+    for dimension, keys in ((AREA, list(areas)), (CHANNEL, channels)):
+        if (dimension == AREA and not with_area) or len(keys) < 2:
             continue
         dimensions.append(dimension)
         groups = _split(ballots, keys, dimension)
@@ -323,9 +333,10 @@ def preferendum_breakdown(
     return Breakdown(min_group_size, len(ballots), tuple(tables), tuple(dimensions))
 
 
-def _channels(ballots: Iterable[GroupedBallot]) -> list[str]:
-    extra = sorted({b.channel for b in ballots} - set(CHANNELS))
-    return [*CHANNELS, *extra]
+def _channels(ballots: Iterable[GroupedBallot], allowed: Sequence[str]) -> list[str]:
+    known = [channel for channel in CHANNELS if channel in allowed]
+    known += [channel for channel in allowed if channel not in known]
+    return known + sorted({ballot.channel for ballot in ballots} - set(known))
 
 
 # --------------------------------------------------------------------------- ballots
@@ -419,6 +430,7 @@ def bundle_breakdown(bundle: Mapping[str, Any]) -> Breakdown:
         for entry in bundle["log"]["entries"]
         if entry["kind"] == "ballot.accepted"
     }
+    channels = tuple(document.get("ballot", {}).get("channels") or CHANNELS)
     definition = bundle["round"]
     record = bundle["cast_vote_record"]
     if family_of(definition) == BUDGET:
@@ -437,7 +449,7 @@ def bundle_breakdown(bundle: Mapping[str, Any]) -> Breakdown:
                 )
                 for voter in profile.voters
             )
-        return budget_breakdown(areas, ballots, minimum)
+        return budget_breakdown(areas, ballots, minimum, channels)
     default_scale = document.get("ballot", {}).get("scale")
     scales = {str(q["id"]): q.get("scale") or default_scale for q in definition["questions"]}
     questions = {
@@ -451,4 +463,4 @@ def bundle_breakdown(bundle: Mapping[str, Any]) -> Breakdown:
         for ballot in record["ballots"]
     ]
     areas_in_order = [str(area["code"]) for area in definition.get("areas", [])]
-    return preferendum_breakdown(areas_in_order, questions, grouped, minimum)
+    return preferendum_breakdown(areas_in_order, questions, grouped, minimum, channels)

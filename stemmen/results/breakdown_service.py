@@ -40,6 +40,7 @@ NO_AGE = (
     "ballots do not record an age or birth date: the age is checked against the sign-in "
     "when a ballot is cast and not kept, so there are no age bands"
 )
+ONE_CHANNEL = "this round's rule set allows one way of voting (ballot.channels)"
 NO_AREA = (
     "this round's ballots are cast for the whole round (eligibility.one_ballot_per is "
     "round) and do not record the voter's area"
@@ -87,7 +88,7 @@ async def _compute(
             for area in definition["areas"]
         }
         grouped = [budget_ballot(b.area_code, b.channel, b.content) for b in ballots]
-        return budget_breakdown(areas, grouped, minimum), definition
+        return budget_breakdown(areas, grouped, minimum, ruleset.ballot.channels), definition
     default_scale = _scale_json(ruleset)
     scales = {str(q["id"]): q.get("scale") or default_scale for q in definition["questions"]}
     questions = {
@@ -99,7 +100,8 @@ async def _compute(
         for b in ballots
     ]
     areas_in_order = [str(area["code"]) for area in definition["areas"]]
-    return preferendum_breakdown(areas_in_order, questions, grouped, minimum), definition
+    channels = ruleset.ballot.channels
+    return preferendum_breakdown(areas_in_order, questions, grouped, minimum, channels), definition
 
 
 async def read_breakdown(session: AsyncSession, user: User | None, round_id: str) -> BreakdownRead:
@@ -108,6 +110,8 @@ async def read_breakdown(session: AsyncSession, user: User | None, round_id: str
     not_available = {"age": NO_AGE}
     if not ruleset.is_budget and "area" not in breakdown.dimensions:
         not_available["area"] = NO_AREA
+    if len(ruleset.ballot.channels) < 2:
+        not_available["channel"] = ONE_CHANNEL
     return BreakdownRead(
         round=round_.id,
         instrument=round_.instrument,

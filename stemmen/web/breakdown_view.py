@@ -37,6 +37,7 @@ class BreakdownView:
     min_group_size: int
     record_public: bool
     area_missing: bool
+    one_channel: bool
     tables: tuple[TableView, ...]
 
 
@@ -154,5 +155,6 @@ async def breakdown_view(
         min_group_size=breakdown.min_group_size,
         record_public=ruleset.publication.cast_vote_record,
         area_missing=not ruleset.is_budget and AREA not in breakdown.dimensions,
+        one_channel=len(ruleset.ballot.channels) < 2,
         tables=views,
     )

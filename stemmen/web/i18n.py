@@ -385,6 +385,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Naar buurt splitsen we niet uit: in deze ronde bewaart een stem geen buurt.",
         "en": "There is no breakdown by neighbourhood: in this round a ballot keeps no area.",
     },
+    "breakdown.one_channel": {
+        "nl": "In deze ronde stemt iedereen op dezelfde manier.",
+        "en": "In this round everyone votes the same way.",
+    },
+    "breakdown.nothing": {
+        "nl": "Er is voor deze ronde niets uit te splitsen.",
+        "en": "There is nothing to break down for this round.",
+    },
     "breakdown.voters": {"nl": "Stemmers", "en": "Voters"},
     "breakdown.answered": {"nl": "Beantwoord", "en": "Answered"},
     "breakdown.support": {"nl": "Steun", "en": "Support"},

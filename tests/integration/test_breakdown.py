@@ -350,3 +350,20 @@ async def test_a_preferendum_cast_per_area_is_broken_down_by_neighbourhood(
     assert "5" in cells
     assert "1" not in cells
     assert "4" not in cells
+
+
+async def test_a_round_voted_one_way_only_has_nothing_to_break_down(client: Any, auth: Any) -> None:
+    document = with_min_group(budget_ruleset_without_supports(), 2)
+    document["ballot"]["channels"] = ["online"]
+    document["ballot"].pop("paper_online_exclusive", None)
+    budget = await open_budget_round(client, auth, document=document)
+    first = budget.ballot[OOST][0][0]
+    for number in range(3):
+        await cast_ok(client, auth, budget.round_id, f"r{number}", OOST, {"approvals": [first]})
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    breakdown = await breakdown_of(client, budget.round_id)
+    assert breakdown["tables"] == []
+    assert "channel" in breakdown["not_available"]
+    page = text_of((await client.get(f"/rounds/{budget.round_id}/results")).text)
+    assert "Er is voor deze ronde niets uit te splitsen." in page

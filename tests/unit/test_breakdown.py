@@ -208,6 +208,15 @@ def test_a_budget_round_where_every_group_is_large_shows_everything() -> None:
     assert not any(g.suppressed for t in published.tables for g in t.groups)
 
 
+def test_a_round_with_one_way_of_voting_has_no_channel_split() -> None:
+    cast = ballots("north", "online", 30, "n1") + ballots("south", "online", 4, "s1")
+    published = budget_breakdown({"north": ["n1"], "south": ["s1"]}, cast, 10, ("online",))
+    assert published.tables == ()
+    assert published.dimensions == ()
+    preferendum = preferendum_breakdown(["north", "south"], {"q": ["x"]}, cast, 10, ("online",))
+    assert preferendum.dimensions == ("area",)
+
+
 def test_a_budget_ballot_supports_the_projects_of_its_vote() -> None:
     ballot = budget_ballot("north", "paper", {"vote": ["p2", "p7"], "points": [3, 1]})
     assert ballot.supports == frozenset({"p2", "p7"})
