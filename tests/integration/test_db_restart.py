@@ -43,8 +43,6 @@ BEFORE, AFTER = 20, 20
 CASTERS = 8
 RECOVERY_SECONDS = 60.0
 
-pytestmark = pytest.mark.slow
-
 
 def _pg_bin() -> Path | None:
     for directory in PG_BIN_DIRS:
@@ -262,6 +260,7 @@ async def app_on_private_postgres(
         yield client, auth, database_url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 async def test_a_database_restart_while_casting_loses_nothing_and_the_service_recovers(
     app_on_private_postgres: tuple[Any, Callable[..., dict[str, str]], str],
@@ -322,3 +321,45 @@ async def test_a_database_restart_while_casting_loses_nothing_and_the_service_re
     assert sorted(in_chain) == sorted(ballots) == sorted(events)
     voters = {outcome.voter for outcome in storm.outcomes}
     assert len(ballots) >= len(voters), "a voter who was refused did not get through on retry"
+
+
+# --- the same errors without a server to restart ------------------------------------------
+
+
+class _DriverError(Exception):
+    """What the driver's error carries through SQLAlchemy: its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        (sa.exc.DBAPIError("SELECT 1", None, _DriverError("starting up", "57P03")), 503),
+        (sa.exc.DBAPIError("SELECT 1", None, _DriverError("shutting down", "57P01")), 503),
+        (sa.exc.DBAPIError("SELECT 1", None, _DriverError("connection failure", "08006")), 503),
+        (ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"), 503),
+        (sa.exc.DBAPIError("SELECT 1", None, _DriverError("no such table", "42P01")), 500),
+    ],
+    ids=["cannot-connect-now", "admin-shutdown", "connection-failure", "refused", "a-real-fault"],
+)
+async def test_a_database_that_is_going_or_coming_back_is_a_retryable_503(
+    client: Any, raised: Exception, status: int
+) -> None:
+    """What a restart raises, without one: a server shutting down or starting up (SQLSTATE
+    classes 57 and 08) and a refused connection are 503 with Retry-After; a real fault stays a
+    500."""
+    from litestar import get
+
+    @get("/api/test-database-fault", sync_to_thread=False)
+    def fault() -> None:
+        raise raised
+
+    client.app.register(fault)
+    response = await client.get("/api/test-database-fault")
+    assert response.status_code == status, response.text
+    if status == 503:
+        assert response.json()["code"] == "retry_later"
+        assert response.headers["retry-after"].isdigit()
