@@ -74,7 +74,54 @@ def _verification_key(settings: Settings, token: str) -> Any:
     raise TokenInvalid("the server has no key to verify public-key tokens")
 
 
+# Tokens verified already, by their exact text and what they were verified against (the
+# secret or the key file's identity, algorithms, issuer, audience): a resident's fetch and cast
+# carry the same token, and its signature and claims cannot change. The time claims are
+# checked again on every use, exactly as PyJWT checks them.
+_VERIFIED: dict[tuple[str, tuple[Any, ...]], tuple[User, int, int]] = {}
+_VERIFIED_LIMIT = 20_000
+
+
+def _trust(settings: Settings) -> tuple[Any, ...]:
+    files = []
+    for path in (settings.jwt_jwks_file, settings.jwt_public_key_file):
+        if path is not None:
+            try:
+                stat = path.stat()
+            except OSError:
+                return ()  # no key to trust: verify in full, which says why
+            files.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return (
+        settings.jwt_secret,
+        tuple(settings.jwt_algorithms),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        *files,
+    )
+
+
 def decode_token(token: str, settings: Settings) -> User:
+    trust = _trust(settings)
+    known = _VERIFIED.get((token, trust)) if trust else None
+    if known is not None:
+        user, not_before, expires = known
+        now = time.time()
+        if expires <= now - settings.jwt_leeway_seconds:
+            raise TokenInvalid("the token has expired; sign in again")
+        if not_before > now + settings.jwt_leeway_seconds:
+            raise TokenInvalid("the token is not valid yet (nbf or iat lies in the future)")
+        return user
+    user = _verify(token, settings)
+    if trust:
+        claims = user.claims
+        not_before = max(int(claims["iat"]), int(claims.get("nbf", claims["iat"])))
+        if len(_VERIFIED) >= _VERIFIED_LIMIT:
+            _VERIFIED.clear()
+        _VERIFIED[(token, trust)] = (user, not_before, int(claims["exp"]))
+    return user
+
+
+def _verify(token: str, settings: Settings) -> User:
     try:
         key = _verification_key(settings, token)
         claims = jwt.decode(
