@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -524,49 +525,16 @@ async def read_ballot_json(
     session: AsyncSession, settings: Settings, user: User, round_id: str, chosen_area: str | None
 ) -> bytes:
     """:func:`read_ballot` as the API's JSON body. While voting is open and the worker has seen
-    the round's ballot before, this is one read without a transaction (the round's phase,
-    title and closing time, and whether the voter's slot is taken) and a cached body: the
-    rule set, areas and projects or questions are frozen once voting opens. Anything else
-    (another phase, an eligibility refusal, a round not seen yet) takes :func:`read_ballot`,
-    which gives the same answer and the same errors."""
-    connection = await session.connection(
-        execution_options={"isolation_level": "AUTOCOMMIT"}
-        if connection_is_postgres(session)
-        else {}
-    )
-    known = _VOTING_RULES.get(round_id)
-    frozen = _FROZEN.get((round_id, None))
-    if known is not None and frozen is not None:
-        ruleset_hash, ruleset = known
-        try:
-            area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
-        except (Forbidden, InvalidInput):
-            area, known = None, None
-        if known is not None:
-            voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
-            slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
-            row = (
-                await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
-            ).first()
-            if (
-                row is not None
-                and row.phase == Phase.VOTING.value
-                and row.ruleset_hash == ruleset_hash
-            ):
-                check_age_on(user, ruleset, row.ends_at)
-                body = _BODIES.get(
-                    _body_key(
-                        round_id,
-                        area.code if area is not None else None,
-                        ruleset_hash,
-                        row.title,
-                        row.instrument,
-                        row.ends_at,
-                        bool(row.voted),
-                    )
-                )
-                if body is not None:
-                    return body
+    the round's ballot before, this is one read without a transaction or an ORM session (the
+    round's phase, title and closing time, and whether the voter's slot is taken) and a cached
+    body: the rule set, areas and projects or questions are frozen once voting opens.
+    Anything else (another phase, an eligibility refusal, a round not seen yet) takes
+    :func:`read_ballot`, which gives the same answer and the same errors."""
+    engine = session.bind
+    if isinstance(engine, AsyncEngine):
+        body = await _served_body(engine, settings, user, round_id, chosen_area)
+        if body is not None:
+            return body
     ballot, voting = await _read_ballot(session, settings, user, round_id, chosen_area)
     body = ballot.model_dump_json().encode()
     if len(_BODIES) >= _BODIES_LIMIT:
@@ -585,9 +553,40 @@ async def read_ballot_json(
     return body
 
 
-def connection_is_postgres(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
+async def _served_body(
+    engine: AsyncEngine, settings: Settings, user: User, round_id: str, chosen_area: str | None
+) -> bytes | None:
+    known = _VOTING_RULES.get(round_id)
+    frozen = _FROZEN.get((round_id, None))
+    if known is None or frozen is None:
+        return None
+    ruleset_hash, ruleset = known
+    try:
+        area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
+    except (Forbidden, InvalidInput):
+        return None  # the full path refuses, after the checks that come first
+    voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
+    slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        row = (
+            await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
+        ).first()
+    if row is None or row.phase != Phase.VOTING.value or row.ruleset_hash != ruleset_hash:
+        return None
+    check_age_on(user, ruleset, row.ends_at)
+    return _BODIES.get(
+        _body_key(
+            round_id,
+            area.code if area is not None else None,
+            ruleset_hash,
+            row.title,
+            row.instrument,
+            row.ends_at,
+            bool(row.voted),
+        )
+    )
 
 
 async def ballot_read(
