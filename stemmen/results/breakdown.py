@@ -6,9 +6,8 @@ has and how many of them supported each project or option. The rule set's
 ``publication.min_group_size`` is the smallest group a breakdown may show:
 
 - **Primary suppression.** A group with fewer voters than ``min_group_size`` (none included)
-  is shown as suppressed, with the threshold ("fewer than 10"), never as a number: neither
-  its voters nor any of its support counts. A group suppressed only to protect another one
-  (below) is shown as suppressed without the threshold: it is not small.
+  is shown as suppressed, never as a number: neither its voters nor any of its support
+  counts.
 - **No complementary disclosure.** Every table's total is public (the round's ballots, or an
   area's, which the result shows), so a single suppressed group would be the total minus the
   others. Whenever a table suppresses anything, it suppresses further groups, the smallest
@@ -23,6 +22,11 @@ has and how many of them supported each project or option. The rule set's
   until at least two are and, per channel, the suppressed areas together have at least
   ``min_group_size`` voters; no single suppressed cell is then fixed by the public sums.
   If no area is left to add, the round-wide channel table is suppressed too.
+- **One mark for all.** A group suppressed to protect a small one looks exactly like a
+  small one. Saying which is which would say that the protecting group has at least
+  ``min_group_size`` voters, and that bound with a public total can pin a small group down
+  (an area of 20 voters whose two channels are both "not small" has 10 and 10; the round's
+  paper total minus those 10 gives the small group).
 
 The rule protects sums, the inference anyone can make with subtraction. It does not make a
 group of at least ``min_group_size`` voters diverse: a shown group whose voters all chose the
@@ -68,8 +72,8 @@ class GroupedBallot:
 class Group:
     """One group of a table: its voters and support, or suppressed (then both are None).
 
-    ``small`` marks a suppressed group below the minimum; one suppressed only so that a small
-    group cannot be recovered is not small (it has at least ``min_group_size`` voters).
+    ``small`` marks a group below the minimum. It is not published (see the module
+    docstring, *One mark for all*).
     """
 
     key: str
@@ -110,18 +114,17 @@ class Breakdown:
                     "dimension": table.dimension,
                     "area": table.area,
                     "voters": table.voters,
-                    "groups": [_group_json(group, self.min_group_size) for group in table.groups],
+                    "groups": [_group_json(group) for group in table.groups],
                 }
                 for table in self.tables
             ],
         }
 
 
-def _group_json(group: Group, min_group_size: int) -> dict[str, Any]:
+def _group_json(group: Group) -> dict[str, Any]:
     return {
         "group": group.key,
         "suppressed": group.suppressed,
-        "fewer_than": min_group_size if group.small else None,
         "voters": group.voters,
         "support": None if group.support is None else dict(group.support),
         "questions": None

@@ -64,12 +64,8 @@ class BreakdownGroup(BaseModel):
     suppressed: bool = Field(
         description="True when the group is not shown: it has fewer voters than the rule "
         "set's min_group_size, or it is suppressed so that a small group cannot be computed "
-        "as the total minus the others. Then voters, support and questions are null."
-    )
-    fewer_than: int | None = Field(
-        description="For a group suppressed for its size: the threshold (the rule set's "
-        "min_group_size). Null for a group suppressed only to protect a small one: it has at "
-        "least min_group_size voters."
+        "as the total minus the others (which of the two is not said: that too could give a "
+        "small group away). Then voters, support and questions are null."
     )
     voters: int | None
     support: dict[str, int] | None = Field(

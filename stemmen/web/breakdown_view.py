@@ -1,6 +1,6 @@
 """The results page's breakdown: the published breakdown (``stemmen.results.breakdown``) as
-tables with names and labels. A suppressed group shows "fewer than N", or "hidden" when it
-is hidden only to protect a small one; never a number."""
+tables with names and labels. A suppressed group shows "hidden", never a number, and the
+same whether it is small or protects a small one."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from stemmen.web.i18n import translate
 @dataclass(frozen=True)
 class Cell:
     value: int | None
-    small: bool
 
     @property
     def suppressed(self) -> bool:
@@ -42,7 +41,7 @@ class BreakdownView:
 
 
 def _cell(group: Group, value: int | None) -> Cell:
-    return Cell(None if group.suppressed else value, group.small)
+    return Cell(None if group.suppressed else value)
 
 
 def _column(group: Group, dimension: str, names: dict[str, str], lang: str) -> str:

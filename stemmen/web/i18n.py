@@ -358,12 +358,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "breakdown.title": {"nl": "Uitsplitsing", "en": "Breakdown"},
     "breakdown.intro": {
-        "nl": "Groepen met minder dan {n} stemmers tonen we niet: daar staat „minder dan {n}”. "
-        "Zodat zo'n groep niet uit het totaal min de andere groepen is af te leiden, verbergen "
-        "we dan ook een andere groep: daar staat „verborgen”.",
-        "en": "Groups of fewer than {n} voters are not shown: they read “fewer than {n}”. So "
-        "that such a group cannot be worked out as the total minus the other groups, another "
-        "group is then hidden too: it reads “hidden”.",
+        "nl": "Groepen met minder dan {n} stemmers tonen we niet. Zodat zo'n groep niet uit "
+        "het totaal min de andere groepen is af te leiden, verbergen we dan ook een of meer "
+        "andere groepen. Er staat dan steeds „verborgen”: welke groep klein is, zeggen we "
+        "niet, want ook dat kan een aantal verraden.",
+        "en": "Groups of fewer than {n} voters are not shown. So that such a group cannot be "
+        "worked out as the total minus the other groups, one or more other groups are then "
+        "hidden too. Each reads “hidden”: which group is the small one is not said, as that "
+        "too can give a number away.",
     },
     "breakdown.support_note": {
         "nl": "Steun: het aantal stemmers dat een project koos, of een optie als eerste "
@@ -412,7 +414,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "{question}: steun per {dimension}",
         "en": "{question}: support by {dimension}",
     },
-    "breakdown.fewer_than": {"nl": "minder dan {n}", "en": "fewer than {n}"},
     "breakdown.hidden": {"nl": "verborgen", "en": "hidden"},
     "chart.support_heading": {"nl": "Stemmen per project", "en": "Votes per project"},
     "chart.budget_heading": {"nl": "Toegekend tegen het budget", "en": "Funded against the budget"},

@@ -95,13 +95,12 @@ async def test_a_small_paper_group_is_suppressed_and_its_number_is_never_publish
     assert oost["paper"] == {
         "group": "paper",
         "suppressed": True,
-        "fewer_than": 3,
         "voters": None,
         "support": None,
         "questions": None,
     }
-    assert oost["online"]["suppressed"] is True
-    assert oost["online"]["fewer_than"] is None
+    # Marked alike: which of the two is small is not said.
+    assert oost["online"] == {**oost["paper"], "group": "online"}
     # Paper in the round is 5: with Centrum's split shown, Oost's 2 would follow. Centrum goes.
     centrum = groups(tables[("channel", CENTRUM)])
     assert centrum["online"]["suppressed"]
@@ -188,7 +187,7 @@ async def test_a_preferendum_breakdown_by_channel_with_support_per_option(
     assert "area" in breakdown["not_available"]
     channel = groups(tables_of(breakdown)[("channel", None)])
     # Two paper voters: fewer than 3; online (4) would be 6 - paper, so it goes too.
-    assert channel["paper"]["fewer_than"] == 3
+    assert channel["paper"]["suppressed"] is True
     assert channel["online"]["suppressed"] is True
     assert channel["online"]["questions"] is None
 
@@ -232,7 +231,7 @@ async def test_a_preferendum_where_every_group_is_large_shows_support(
     assert channel["paper"]["questions"]["autoluw"]["support"] == {"a": 2, "b": 0, "c": 0}
 
 
-async def test_the_results_page_shows_suppressed_groups_as_fewer_than_the_minimum(
+async def test_the_results_page_shows_suppressed_groups_as_hidden_below_the_minimum(
     client: Any, auth: Any
 ) -> None:
     budget = await budget_round_with_paper(
@@ -243,7 +242,7 @@ async def test_the_results_page_shows_suppressed_groups_as_fewer_than_the_minimu
     html = (await client.get(f"/rounds/{budget.round_id}/results")).text
     page = text_of(html)
     assert "Uitsplitsing" in page
-    assert "minder dan 3" in page
+    assert "Groepen met minder dan 3 stemmers tonen we niet." in page
     assert "verborgen" in page
     assert "op papier" in page
     section = html[html.index('id="breakdown"') :]
@@ -254,7 +253,8 @@ async def test_the_results_page_shows_suppressed_groups_as_fewer_than_the_minimu
     assert "2" not in cells
     english = text_of((await client.get(f"/rounds/{budget.round_id}/results?lang=en")).text)
     assert "Breakdown" in english
-    assert "fewer than 3" in english
+    assert "Groups of fewer than 3 voters are not shown." in english
+    assert "hidden" in english
 
 
 async def test_the_results_page_shows_every_group_when_all_are_large(
@@ -338,13 +338,12 @@ async def test_a_preferendum_cast_per_area_is_broken_down_by_neighbourhood(
     assert by_area[OOST]["voters"] == 5
     assert by_area[OOST]["questions"]["autoluw"]["support"]["c"] == 5
     # Centrum's one voter is fewer than 3; West (4) goes with it, or 10 - 5 would give it.
-    assert by_area[CENTRUM]["fewer_than"] == 3
+    assert by_area[CENTRUM]["suppressed"] is True
     assert by_area["WK026803"]["suppressed"] is True
-    assert by_area["WK026803"]["fewer_than"] is None
     html = (await client.get(f"/rounds/{rounds.round_id}/results?lang=en")).text
     page = text_of(html)
     assert "Voters by neighbourhood" in page
-    assert "fewer than 3" in page
+    assert "Groups of fewer than 3 voters are not shown." in page
     section = html[html.index('id="breakdown"') :]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
     assert "5" in cells

@@ -169,15 +169,12 @@ def test_a_budget_breakdown_splits_each_area_by_channel_and_hides_a_small_paper_
     assert north["paper"] == {
         "group": "paper",
         "suppressed": True,
-        "fewer_than": 10,
         "voters": None,
         "support": None,
         "questions": None,
     }
-    # Online alone would be north's result (43) minus paper: it goes too, but it is not small.
-    assert north["online"]["suppressed"] is True
-    assert north["online"]["fewer_than"] is None
-    assert north["online"]["voters"] is None
+    # Online alone would be north's result (43) minus paper: it goes too, and looks the same.
+    assert north["online"] == {**north["paper"], "group": "online"}
     assert tables[("channel", "north")]["voters"] == 43
     # The round has 15 paper ballots; with south shown, north's 3 would follow: south goes too.
     south = groups_of(tables[("channel", "south")])
@@ -187,6 +184,33 @@ def test_a_budget_breakdown_splits_each_area_by_channel_and_hides_a_small_paper_
     assert everyone["online"]["voters"] == 60
     assert everyone["paper"]["voters"] == 15
     assert "3" not in {str(g["voters"]) for t in published["tables"] for g in t["groups"]}
+
+
+def test_a_protecting_group_is_marked_like_a_small_one_or_bounds_would_give_it_away() -> None:
+    # North: 40 online, 3 on paper. South: 10 and 10, hidden to protect north. Were south's
+    # groups marked "not small" (at least 10 each), its public total of 20 would make them
+    # exactly 10 and 10, and the round's 13 paper ballots minus 10 would give north's 3.
+    cast = (
+        ballots("north", "online", 40, "n1")
+        + ballots("north", "paper", 3, "n1")
+        + ballots("south", "online", 10, "s1")
+        + ballots("south", "paper", 10, "s1")
+        + ballots("west", "online", 30, "w1")
+        + ballots("west", "paper", 12, "w1")
+    )
+    breakdown = budget_breakdown({"north": ["n1"], "south": ["s1"], "west": ["w1"]}, cast, 10)
+    tables = {(t["dimension"], t["area"]): t for t in breakdown.to_json()["tables"]}
+    hidden = [
+        {key: value for key, value in group.items() if key != "group"}
+        for area in ("north", "south")
+        for group in tables[("channel", area)]["groups"]
+    ]
+    assert hidden == [hidden[0]] * 4
+    assert hidden[0]["suppressed"] is True
+    assert {g["group"]: g["voters"] for g in tables[("channel", "west")]["groups"]} == {
+        "online": 30,
+        "paper": 12,
+    }
 
 
 def test_a_budget_round_where_every_group_is_large_shows_everything() -> None:
