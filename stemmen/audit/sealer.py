@@ -4,8 +4,9 @@ A cast leaves its ballot events in ``audit_pending`` (``stemmen.audit.log``); ev
 ``SEAL_INTERVAL_SECONDS`` each worker seals the chains that have some, in batches of
 ``SEAL_BATCH``, one transaction each. On PostgreSQL a chain whose head another worker (or a
 phase change, or a reader) holds is skipped rather than waited for: that one is sealing it.
-Errors are logged and the next run retries; pending events are never lost, because they
-leave ``audit_pending`` only in the transaction that appends them to the chain.
+Errors are logged (once per outage) and the next run retries, a little later each time while
+they last; pending events are never lost, because they leave ``audit_pending`` only in the
+transaction that appends them to the chain.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ logger = logging.getLogger("stemmen.audit.sealer")
 
 SEAL_INTERVAL_SECONDS = 0.2
 SEAL_BATCH = 2_000
+MAX_BACKOFF_SECONDS = 5.0
 # On shutdown the last run may take this long (then the next worker or the close seals).
 FINAL_RUN_SECONDS = 5.0
 
@@ -47,12 +49,20 @@ async def seal_all(maker: async_sessionmaker[AsyncSession], *, wait: bool = Fals
 
 
 async def _loop(maker: async_sessionmaker[AsyncSession], interval: float) -> None:
+    failures = 0
     while True:
-        await asyncio.sleep(interval)
+        # While the database is away, wait longer between runs (up to MAX_BACKOFF_SECONDS).
+        await asyncio.sleep(min(interval * 2**failures, MAX_BACKOFF_SECONDS))
         try:
             await seal_all(maker)
         except Exception:  # a database hiccup must not end the worker's sealing
-            logger.exception("sealing ballot events failed; the next run retries")
+            if failures == 0:
+                logger.exception("sealing ballot events failed; the next run retries")
+            failures = min(failures + 1, 16)
+        else:
+            if failures:
+                logger.info("sealing ballot events works again")
+            failures = 0
 
 
 @asynccontextmanager

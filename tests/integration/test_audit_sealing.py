@@ -9,6 +9,7 @@ ballot; a worker dying between the cast and the sealing loses nothing.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -98,15 +99,31 @@ async def test_the_background_sealer_moves_waiting_events_into_the_chain(
     codes = [code for code, _ in budget.ballot[EAST]]
     expected = await _cast_in_order(client, auth, budget.round_id, codes)
 
-    # One run of what every worker does in the background (waiting for a run in flight).
-    await seal_all(client.app.state.session_maker, wait=True)
-    assert await _pending_count(settings, budget.round_id) == 0
+    async with database(settings) as sessions:
+        # One run of what every worker does in the background (waiting for a run in flight).
+        await seal_all(sessions, wait=True)
+        assert await _pending_count(settings, budget.round_id) == 0
+        entries = await _chain(settings, budget.round_id)
+        assert _ballot_events(entries) == expected
+        assert verify_chain(entries).ok
+        # Nothing is sealed twice: another run finds nothing and changes nothing.
+        assert await seal_all(sessions, wait=True) == 0
+        assert await _chain(settings, budget.round_id) == entries
+
+
+async def test_the_running_app_seals_on_its_own_without_any_reader(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    budget = await open_budget_round(client, auth)
+    codes = [code for code, _ in budget.ballot[EAST]]
+    receipt = await cast_ok(client, auth, budget.round_id, "v0", EAST, {"approvals": [codes[0]]})
+    # Wait (without reading the log, which would seal) until the worker's own sealer ran.
+    for _ in range(600):
+        if await _pending_count(settings, budget.round_id) == 0:
+            break
+        await asyncio.sleep(0.05)
     entries = await _chain(settings, budget.round_id)
-    assert _ballot_events(entries) == expected
-    assert verify_chain(entries).ok
-    # Nothing is sealed twice: another run finds nothing and changes nothing.
-    assert await seal_all(client.app.state.session_maker, wait=True) == 0
-    assert await _chain(settings, budget.round_id) == entries
+    assert _ballot_events(entries) == [(BALLOT_ACCEPTED, receipt["receipt_hash"])]
 
 
 async def test_a_sealer_skips_a_chain_another_worker_is_sealing_instead_of_queueing(
