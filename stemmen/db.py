@@ -8,9 +8,10 @@ memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
@@ -81,13 +82,41 @@ def _mark_fresh(_dbapi_connection: Any, record: Any) -> None:
     record.info["fresh"] = True
 
 
+# Set while a caller takes a connection whose first statement is a read it repeats on a fresh
+# connection if this one turns out dead (``first_read``): that checkout skips the ping.
+_UNCHECKED: ContextVar[bool] = ContextVar("stemmen_unchecked_checkout", default=False)
+
+T = TypeVar("T")
+
+
+async def first_read(
+    read: Callable[[], Awaitable[T]], after_dead: Callable[[], Awaitable[None]] | None = None
+) -> T:
+    """Runs ``read``, the first statement on a connection it takes from the pool, without
+    the checkout ping; if the connection was dead (the database restarted, the backend was
+    killed) the pool drops it and its elders, ``after_dead`` cleans up (a session's
+    rollback), and the read runs once more on a checked connection. Saves a round trip per
+    request; only for reads, which are safe to repeat."""
+    token = _UNCHECKED.set(True)
+    try:
+        return await read()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    finally:
+        _UNCHECKED.reset(token)
+    if after_dead is not None:
+        await after_dead()
+    return await read()
+
+
 def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Checks a pooled PostgreSQL connection still works before a request gets it, so a
     database restart or a killed backend costs no request: one round trip (``SELECT 1`` as a
     simple query) where ``pool_pre_ping`` takes three (BEGIN, the ping, ROLLBACK), and none
     for a connection made just now. A dead connection makes the pool drop every connection
     older than it and hand out a fresh one; any other error is a fault and propagates."""
-    if record.info.pop("fresh", False):
+    if record.info.pop("fresh", False) or _UNCHECKED.get():
         return
     from asyncpg.exceptions import InterfaceError, PostgresError
 

@@ -57,7 +57,7 @@ from stemmen.ballots.schemas import (
 )
 from stemmen.ballots.validation import ValidBallot, validate_ballot
 from stemmen.config import Settings
-from stemmen.db import utcnow
+from stemmen.db import first_read, utcnow
 from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stemmen.proposals.models import Proposal
 from stemmen.pseudonyms import pseudonym
@@ -116,20 +116,26 @@ async def get_round(session: AsyncSession, round_id: str) -> Round:
 
 
 async def load_voting_round(session: AsyncSession, round_id: str) -> VotingRound:
-    """The round and the scheduled end of its voting, in one query; the rule set from cache."""
-    row = (
-        await session.execute(
-            sa.select(Round, col(RoundPhase.ends_at))
-            .outerjoin(
-                RoundPhase,
-                sa.and_(
-                    col(RoundPhase.round_id) == col(Round.id),
-                    col(RoundPhase.phase) == Phase.VOTING.value,
-                ),
+    """The round and the scheduled end of its voting, in one query; the rule set from cache.
+    As a session's first statement it skips the connection check and repeats on a fresh
+    connection instead (``stemmen.db.first_read``)."""
+
+    async def read() -> Any:
+        return (
+            await session.execute(
+                sa.select(Round, col(RoundPhase.ends_at))
+                .outerjoin(
+                    RoundPhase,
+                    sa.and_(
+                        col(RoundPhase.round_id) == col(Round.id),
+                        col(RoundPhase.phase) == Phase.VOTING.value,
+                    ),
+                )
+                .where(col(Round.id) == round_id)
             )
-            .where(col(Round.id) == round_id)
-        )
-    ).first()
+        ).first()
+
+    row = await (read() if session.in_transaction() else first_read(read, session.rollback))
     if row is None:
         raise NotFound(
             f"there is no round {round_id}",
@@ -567,12 +573,16 @@ async def _served_body(
         return None  # the full path refuses, after the checks that come first
     voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
-    async with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = (
-            await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
-        ).first()
+
+    async def read() -> Any:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (
+                await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
+            ).first()
+
+    row = await first_read(read)
     if row is None or row.phase != Phase.VOTING.value or row.ruleset_hash != ruleset_hash:
         return None
     check_age_on(user, ruleset, row.ends_at)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.integration.ballot_helpers import cast_ok, close
 from tests.integration.round_helpers import open_budget_round, resident
 
@@ -65,3 +67,22 @@ async def test_a_closed_round_serves_no_ballot_however_often_it_was_served(
     after = await _ballot(client, budget.round_id, resident(auth, "r1", "WK026801"))
     assert after.status_code == 409
     assert after.json()["code"] == "voting_not_open"
+
+
+async def test_killed_database_connections_cost_no_fetch_and_no_cast(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    if settings.is_sqlite:
+        pytest.skip("connection faults concern a database server; SQLite is embedded")
+    from tests.integration.test_faults import _terminate_backends
+
+    budget = await open_budget_round(client, auth)
+    headers = resident(auth, "r1", "WK026801")
+    assert (await _ballot(client, budget.round_id, headers)).status_code == 200
+    await _terminate_backends(settings.database_url)
+    served = await _ballot(client, budget.round_id, headers)
+    assert served.status_code == 200, served.text
+    await _terminate_backends(settings.database_url)
+    code = budget.ballot["WK026801"][0][0]
+    await cast_ok(client, auth, budget.round_id, "r1", "WK026801", {"approvals": [code]})
+    assert (await _ballot(client, budget.round_id, headers)).json()["already_voted"] is True

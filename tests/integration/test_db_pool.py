@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from stemmen.db import create_engine
+from stemmen.db import create_engine, first_read
 
 pytestmark = pytest.mark.postgres
 
@@ -51,5 +51,29 @@ async def test_a_connection_the_server_killed_is_replaced_at_checkout(settings: 
         replacement = await _backend(engine)
         assert replacement != killed
         assert await _backend(engine) == replacement
+    finally:
+        await engine.dispose()
+
+
+async def test_a_first_read_on_a_killed_connection_repeats_on_a_fresh_one(settings: Any) -> None:
+    if settings.is_sqlite:
+        pytest.skip("SQLite has no server connections to pool")
+    engine = create_engine(settings)
+    attempts: list[int] = []
+
+    async def read() -> int:
+        attempts.append(1)
+        return await _backend(engine)
+
+    try:
+        killed = await _backend(engine)
+        await _terminate(engine, killed)
+        # Without the checkout ping the read meets the dead connection, then repeats.
+        replacement = await first_read(read)
+        assert replacement != killed
+        assert len(attempts) == 2
+        attempts.clear()
+        assert await first_read(read) == replacement
+        assert len(attempts) == 1
     finally:
         await engine.dispose()
