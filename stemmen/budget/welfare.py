@@ -259,8 +259,10 @@ def _lexicographic_optimum(
     return current, True
 
 
-# The exact search below visits at most this many nodes; past that the solver settles the rest.
+# The exact search below visits at most this many nodes, over at most this many projects the
+# bounds left open (it recurses once per project); past either the solver settles the rest.
 EXACT_SEARCH_NODES = 20_000
+EXACT_SEARCH_PROJECTS = 200
 
 
 class _SearchTooLarge(Exception):
@@ -355,6 +357,8 @@ def _settle_exactly(problem: _Problem, chosen: set[int], target: int) -> _Settle
         free = undecided
     if not free:
         return _Settlement(ones, zeros, [set(ones)], target)
+    if len(free) > EXACT_SEARCH_PROJECTS:
+        return _Settlement(ones, zeros, None, target)
     try:
         optima, best = _search(problem, ones, free, target)
     except _SearchTooLarge:

@@ -230,13 +230,14 @@ def test_max_welfare_equals_brute_force_with_large_costs(election) -> None:
         assert set(allocation.selected) == chosen
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.parametrize("limit", ["EXACT_SEARCH_NODES", "EXACT_SEARCH_PROJECTS"])
+@settings(max_examples=30, deadline=None)
 @given(elections(vote_types=("approval", "cumulative"), max_voters=8))
-def test_solver_path_equals_brute_force_when_the_exact_search_gives_up(election) -> None:
-    # With no search nodes allowed, what the bounds leave open is settled by further solves
-    # (the farthest optimal set, then the tie-break 20 projects per solve).
+def test_solver_path_equals_brute_force_when_the_exact_search_gives_up(limit, election) -> None:
+    # With no search nodes (or projects) allowed, what the bounds leave open is settled by
+    # further solves (the farthest optimal set, then the tie-break 20 projects per solve).
     instance, profile = election
-    with mock.patch.object(welfare_module, "EXACT_SEARCH_NODES", 0):
+    with mock.patch.object(welfare_module, limit, 0):
         for satisfaction in ("cardinality", "cost"):
             for tie_break in ("id", "lottery:7"):
                 order = TieBreak.parse(tie_break)
