@@ -138,6 +138,9 @@ def serve(database_url: str | None, host: str, port: int, workers: int, no_migra
         workers=workers,
         proxy_headers=True,
         log_level="warning",
+        # The app logs every request itself (with its request id); uvicorn's access log would
+        # only be a second, unread line's worth of work per request.
+        access_log=False,
         timeout_graceful_shutdown=10,
         # A busy worker on a small machine can miss uvicorn's 5 s health ping during a peak and
         # be killed mid-request; give it room (measured under the load benchmark).
