@@ -83,6 +83,7 @@ class _Electorate:
     max_utility: int
     # shares[j][k]: some ballot supports both j and k (None: too large to tabulate).
     shares: tuple[tuple[bool, ...], ...] | None
+    sharing: npt.NDArray[np.bool_] | None  # the same table as a matrix
 
 
 def _ballot_utilities(
@@ -154,14 +155,15 @@ def _electorate(
         support.append(Fraction(weighted, scale))
         scales.append(project.cost if satisfaction == "cost" else 1)
     shares: tuple[tuple[bool, ...], ...] | None = None
+    sharing: npt.NDArray[np.bool_] | None = None
     # Worth its set-up cost only when MES runs many times (add1).
     if many_runs and count and count * len(ballots) <= _SHARES_TABLE_LIMIT:
         incidence = np.zeros((count, len(ballots)), dtype=np.float64)
         for index, positions in enumerate(supporters):
             incidence[index, positions] = 1.0
         # Counts of common ballots, exact in float64 (far below 2**53); only "> 0" is used.
-        together = (incidence @ incidence.T) > 0
-        shares = tuple(tuple(row) for row in together.tolist())
+        sharing = (incidence @ incidence.T) > 0
+        shares = tuple(tuple(row) for row in sharing.tolist())
     return _Electorate(
         weights=weight_array,
         weight_scale=scale,
@@ -174,6 +176,7 @@ def _electorate(
         total_utility=tuple(total_utility),
         max_utility=max_utility,
         shares=shares,
+        sharing=sharing,
     )
 
 
@@ -193,6 +196,8 @@ class _Run:
     same_until: Fraction | None
     dropped: tuple[int, ...]  # candidates their supporters could no longer afford
     wallets: _Wallets  # the money left at the end
+    # Checked against a reference run: every start in between buys the same projects.
+    certified: bool = False
 
     @property
     def bought(self) -> list[int]:
@@ -574,6 +579,55 @@ def _plain_price(
     )
 
 
+class _Reference:
+    """A run at a lower start money s0 that a run at a higher start s1 is checked against.
+
+    The check proves, exactly, that every start between s0 and s1 buys the same projects
+    (``_run``'s text says how), so ``add1`` need not try the increments in between.
+    """
+
+    __slots__ = ("after", "bought", "rhos", "waiting")
+
+    def __init__(self, run: _Run, sharing: npt.NDArray[np.bool_]) -> None:
+        order = run.bought
+        self.bought: frozenset[int] = frozenset(order)
+        self.rhos: dict[int, Fraction] = {
+            purchase.project: purchase.rho for purchase in run.purchases
+        }
+        # Purchases sharing a supporter happen in one order in both runs (the others commute).
+        before = np.triu(sharing[np.ix_(order, order)], 1)
+        self.waiting: dict[int, int] = dict(zip(order, before.sum(axis=0).tolist(), strict=True))
+        self.after: dict[int, list[int]] = {
+            index: [order[later] for later in np.flatnonzero(row).tolist()]
+            for index, row in zip(order, before, strict=True)
+        }
+
+
+def _contested(
+    heap: list[_Key], rho: Fraction, rank: int, free: Callable[[int], bool]
+) -> list[int]:
+    """Heap positions of the entries keyed at or below (rho, rank) that are not free."""
+    numerator, denominator = rho.numerator, rho.denominator
+    found: list[int] = []
+    size = len(heap)
+    stack = [0] if size else []
+    while stack:
+        position = stack.pop()
+        entry = heap[position]
+        left = entry.numerator * denominator
+        right = numerator * entry.denominator
+        if left > right or (left == right and entry.rank > rank):
+            continue  # and so are its children
+        if not free(entry.index):
+            found.append(position)
+        child = 2 * position + 1
+        if child < size:
+            stack.append(child)
+            if child + 1 < size:
+                stack.append(child + 1)
+    return found
+
+
 def _run(
     electorate: _Electorate,
     candidates: Sequence[int],
@@ -582,8 +636,28 @@ def _run(
     start: Fraction,
     *,
     horizon_wanted: bool = False,
+    reference: _Reference | None = None,
 ) -> _Run:
-    """One run of MES with ``start`` money per unit of weight."""
+    """One run of MES with ``start`` money per unit of weight.
+
+    With a ``reference`` run at a lower start s0, the run also checks that every start s in
+    between buys the same projects; ``certified`` says whether the check held. Why it is exact:
+    for a fixed order of purchases, more start money leaves every wallet at every step with at
+    least as much, so every price is lower (a price solves sum min(money, rho*u) = cost) and
+    every affordable project stays affordable. Purchases without a common supporter commute:
+    only the order of those sharing one matters. Take that order from the reference; then at
+    s every project the reference bought costs at most its price in the reference, and a
+    project's price at s is at least its price at this run's s1 in any state with fewer
+    purchases. The check: whenever this run buys project y, every candidate whose lower bound
+    is at or below y's reference price (by rho, then tie-break rank) is a project the reference
+    bought whose earlier sharing purchases are all done (its price at s is then its price in
+    the order, and buying it first keeps to the order); every purchase keeps to that order;
+    and the same projects are bought. At s MES then only ever buys next a project of the
+    order whose predecessors are bought: in a state between two purchases of this run, the
+    next project y of this run is available at s at most at its reference price, and anything
+    else that could break the order is priced above it. At the end everything left is
+    unaffordable at s1, so also at s.
+    """
     wallets = _Wallets(len(electorate.weights), start, affine=horizon_wanted)
     horizon = _Horizon(start, horizon_wanted)
     dirty = dict.fromkeys(candidates, True)
@@ -600,23 +674,34 @@ def _run(
     purchases: list[_Purchase] = []
     dropped: list[int] = []
     ballot_count = len(electorate.weights)
+    checking = reference is not None
+    waiting = dict(reference.waiting) if reference is not None else {}
+
+    def free(index: int) -> bool:
+        return waiting.get(index, 1) == 0
+
+    def priced_now(index: int) -> _Price | None:
+        dirty[index] = False
+        priced = _price(wallets, electorate, index, costs[index], horizon)
+        if priced is None:
+            del dirty[index]
+            del bounds[index]
+            dropped.append(index)
+        else:
+            prices[index] = priced
+            bounds[index] = (priced.offset, priced.slope, priced.denominator)
+        return priced
+
     while heap:
         top = heap[0]
         position, index = top.rank, top.index
         if dirty[index]:
             heapq.heappop(heap)
-            dirty[index] = False
-            priced = _price(wallets, electorate, index, costs[index], horizon)
-            if priced is None:
-                del dirty[index]
-                del bounds[index]
-                dropped.append(index)
-                continue
-            prices[index] = priced
-            bounds[index] = (priced.offset, priced.slope, priced.denominator)
-            heapq.heappush(
-                heap, _Key(priced.rho.numerator, priced.rho.denominator, position, index)
-            )
+            priced = priced_now(index)
+            if priced is not None:
+                heapq.heappush(
+                    heap, _Key(priced.rho.numerator, priced.rho.denominator, position, index)
+                )
             continue
         # A clean top is the true minimum: every other key is a lower bound of its price,
         # and equal prices are ordered by the tie-break rank.
@@ -624,6 +709,11 @@ def _run(
         del dirty[index]
         priced = prices[index]
         chosen = bounds.pop(index)
+        if checking:
+            assert reference is not None
+            checking = free(index) and _settled(
+                heap, reference.rhos[index], position, free, dirty, priced_now
+            )
         if horizon.enabled and not horizon.stuck:
             for other, bound in bounds.items():
                 # The others' lower bounds must stay above (or tied and behind) this price.
@@ -642,6 +732,10 @@ def _run(
             priced.slope,
             priced.denominator // scale,
         )
+        if checking:
+            assert reference is not None
+            for later in reference.after[index]:
+                waiting[later] -= 1
         if not dirty:
             continue
         if electorate.shares is not None:
@@ -655,7 +749,40 @@ def _run(
             for other in dirty:
                 if not dirty[other] and touched[electorate.supporters[other]].any():
                     dirty[other] = True
-    return _Run(start, tuple(purchases), horizon.result(), tuple(dropped), wallets)
+    certified = checking and reference is not None and len(purchases) == len(reference.bought)
+    return _Run(start, tuple(purchases), horizon.result(), tuple(dropped), wallets, certified)
+
+
+def _settled(
+    heap: list[_Key],
+    rho: Fraction,
+    rank: int,
+    free: Callable[[int], bool],
+    dirty: Mapping[int, bool],
+    priced_now: Callable[[int], _Price | None],
+) -> bool:
+    """Whether every candidate left that is not free is priced above (rho, rank).
+
+    Stale lower bounds that are not are first brought up to date (the same prices the run
+    would compute when they reach the top of the heap)."""
+    contested = _contested(heap, rho, rank, free)
+    if not contested:
+        return True
+    if any(not dirty[heap[position].index] for position in contested):
+        return False
+    gone: list[int] = []
+    for position in contested:
+        entry = heap[position]
+        priced = priced_now(entry.index)
+        if priced is None:
+            gone.append(position)
+            continue
+        heap[position] = _Key(priced.rho.numerator, priced.rho.denominator, entry.rank, entry.index)
+    for position in sorted(gone, reverse=True):
+        heap[position] = heap[-1]
+        heap.pop()
+    heapq.heapify(heap)
+    return not _contested(heap, rho, rank, free)
 
 
 def _add_one(
@@ -672,59 +799,75 @@ def _add_one(
 
     Exactly pabutools' iteration: per voter B/n, then one currency unit more each time, until
     the outcome costs more than the budget (the previous outcome counts) or no candidate left
-    out still fits (this outcome counts). Runs whose every decision provably stays the same
-    over a range of start money are not repeated: the iteration jumps to the first increment
-    beyond that range, which gives the same answer as trying every increment in between.
+    out still fits (this outcome counts). Increments are tried in leaps: a run a leap ahead,
+    checked against the last run, can prove that every increment in between buys the same
+    projects, so none of them stops the iteration. When the check fails, the next increment
+    is run instead. The run returned is the one pabutools returns, at its own start.
     """
     step = Fraction(unit, electorate.weight_scale)
-    increments = 0
-    current = _run(electorate, candidates, costs, rank, start, horizon_wanted=True)
-    runs = 1
-    previous: _Run | None = None
-    # Tracking the horizon costs more than a plain run; where the outcome's structure changes
-    # at almost every increment it buys nothing, so it is switched off for a growing number
-    # of runs after each time it failed to skip anything.
-    pause = 0
-    paused_for = 0
-    while True:
-        spent = sum(costs[index] for index in current.bought)
+    sharing = electorate.sharing
+
+    def stops(run: _Run) -> bool | None:
+        """True: overspends; False: exhausts the budget; None: the iteration goes on."""
+        spent = sum(costs[index] for index in run.bought)
         if spent > budget:
-            return previous, runs, increments
-        chosen = set(current.bought)
+            return True
+        chosen = set(run.bought)
         outside = [index for index in candidates if index not in chosen]
-        if _exhausted(spent, budget, outside, costs):
-            return current, runs, increments
-        limit = current.same_until
-        if limit is None:
-            # No decision can ever change: more money would repeat this outcome forever.
-            return current, runs, increments
-        # The smallest increment whose start money reaches the limit (at least one more).
-        needed = (limit - start) / step
-        target = max(increments + 1, -(-needed.numerator // needed.denominator))
-        if paused_for == 0 and target == increments + 1:
-            pause = min(2 * pause, 32) if pause else 2
-            paused_for = pause
-        elif target > increments + 1:
-            pause = 0
-        elif paused_for:
-            paused_for -= 1
-        increments = target
+        return False if _exhausted(spent, budget, outside, costs) else None
+
+    current = _run(electorate, candidates, costs, rank, start)
+    runs = 1
+    increments = 0
+    verdict = stops(current)
+    if verdict is not None:
+        return (None if verdict else current), runs, increments
+    # A leap that fails its check costs a run for nothing. Leaps are tried only after a run
+    # one increment ahead passed the check (a sign the projects bought are settled there), and
+    # after each failed short leap only after a growing number of single increments.
+    leap = 1
+    wait = 0  # single increments before the next leap may be tried
+    backoff = 0
+    while True:
+        reference = _Reference(current, sharing) if sharing is not None else None
+        while True:
+            following = _run(
+                electorate,
+                candidates,
+                costs,
+                rank,
+                start + (increments + leap) * step,
+                reference=reference,
+            )
+            runs += 1
+            if leap == 1 or following.certified:
+                break
+            if leap >= 8:
+                leap //= 4  # a long leap failed: a quarter of it often holds
+                continue
+            backoff = min(2 * backoff, 64) if backoff else 2
+            wait = backoff
+            leap = 1
+        increments += leap
         if progress is not None and runs % 25 == 0:
-            per_voter = (start + increments * step) * electorate.weight_scale / unit
+            per_voter = following.start * electorate.weight_scale / unit
             progress(
                 f"add1: {runs} runs, {increments} increments, per voter "
-                f"{decimal_text(per_voter, 2)}, {len(current.purchases)} projects bought"
+                f"{decimal_text(per_voter, 2)}, {len(following.purchases)} projects bought"
             )
-        previous = current
-        current = _run(
-            electorate,
-            candidates,
-            costs,
-            rank,
-            start + increments * step,
-            horizon_wanted=paused_for == 0,
-        )
-        runs += 1
+        if not following.certified:
+            # The very next increment, not known to buy the same projects: it may stop.
+            verdict = stops(following)
+            if verdict is not None:
+                return (current if verdict else following), runs, increments
+        current = following
+        if leap > 1:
+            backoff = 0
+            leap *= 2
+        elif wait:
+            wait -= 1
+        elif following.certified:
+            leap = 2
 
 
 def _check_options(satisfaction: str, completion: str) -> None:
