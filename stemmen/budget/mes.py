@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 from operator import mul
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ COMPLETIONS: tuple[Completion, ...] = ("none", "add1", "greedy", "add1-greedy")
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Counts = npt.NDArray[Any]  # weighted counts from numpy (whole numbers, as floats)
 
 # numpy sums integer weights in float64; below this bound every such sum is exact.
 _EXACT_FLOAT_INTEGERS = 2**53
@@ -192,12 +193,10 @@ class _Purchase:
 class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
-    # Every start below this (and at least ``start``) gives exactly the same run; None: any.
-    same_until: Fraction | None
     dropped: tuple[int, ...]  # candidates their supporters could no longer afford
     wallets: _Wallets  # the money left at the end
     # Checked against a reference run: every start in between buys the same projects.
-    certified: bool = False
+    certified: bool
 
     @property
     def bought(self) -> list[int]:
@@ -213,69 +212,31 @@ class _Run:
         }
 
 
-class _Horizon:
-    """How far the start money s can grow with every decision of a run staying the same.
-
-    Within one run every amount of money is an affine function a + b*s of the start money s
-    once the decisions (who pays all they have, which project is bought) are fixed; each
-    decision is the sign of such a function. The horizon is the smallest s above the current
-    one where one of them could change sign. This is what lets ``add1`` skip, exactly, the
-    many steps of one currency unit that cannot change the outcome.
-    """
-
-    def __init__(self, start: Fraction, enabled: bool) -> None:
-        self.p = start.numerator
-        self.q = start.denominator
-        self.enabled = enabled
-        self.limit: Fraction | None = None
-        self.stuck = False
-
-    def keep(self, alpha: int, beta: int, *, zero_allowed: bool) -> None:
-        """The sign of alpha + beta*s must stay as it is now (zero may stay zero if allowed)."""
-        if beta == 0 or self.stuck:
-            return
-        now = alpha * self.q + beta * self.p
-        if now == 0:
-            if not (zero_allowed and beta > 0):
-                self.stuck = True
-            return
-        if (now > 0) == (beta > 0):
-            return  # moving away from zero as s grows
-        root = Fraction(-alpha, beta)
-        if self.limit is None or root < self.limit:
-            self.limit = root
-
-    def result(self) -> Fraction | None:
-        if self.stuck or not self.enabled:
-            return Fraction(self.p, self.q)
-        return self.limit
-
-
 class _Wallets:
-    """The money of every ballot, exact, as a function of the start money s.
+    """The money of every ballot, exact.
 
     Ballots that have paid the same shares hold the same money and share one wallet: wallet w
-    holds ``(offsets[w] + slopes[w] * s) / denominator`` per unit of weight, and
-    ``values[w] / (denominator * q)`` at the current start s = p/q.
+    holds ``values[w] / denominator`` per unit of weight. ``approx[w]`` is that amount as the
+    nearest float: prices use it to find who pays all they have, then settle it exactly.
     """
 
-    def __init__(self, ballot_count: int, start: Fraction, *, affine: bool) -> None:
-        if affine:
-            self.p, self.q = start.numerator, start.denominator
-            self.denominator = 1
-            self.offsets: list[int] = [0]
-            self.slopes: list[int] = [1]
-        else:
-            # Only the money at this start matters: hold it as a constant (s = 0/1), so the
-            # money value and the offset are one and the same list and slopes are all zero.
-            self.p, self.q = 0, 1
-            self.denominator = start.denominator
-            self.offsets = [start.numerator]
-            self.slopes = []
-        self.affine = affine
-        self.values: list[int] = [self.offsets[0] * self.q + self.p] if affine else self.offsets
+    def __init__(self, ballot_count: int, start: Fraction) -> None:
+        self.denominator = start.denominator
+        self.values: list[int] = [start.numerator]
+        self.approx: FloatArray = np.empty(64, dtype=np.float64)
+        self.approx[0] = start.numerator / start.denominator
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
+
+    def _approximate(self, first: int) -> None:
+        """Fill ``approx`` for the wallets from ``first`` on (integer division rounds right)."""
+        size = len(self.values)
+        if size > len(self.approx):
+            grown = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
+            grown[:first] = self.approx[:first]
+            self.approx = grown
+        denominator = self.denominator
+        self.approx[first:size] = [value / denominator for value in self.values[first:size]]
 
     def groups(
         self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
@@ -302,73 +263,24 @@ class _Wallets:
         return result
 
     def pay(
-        self,
-        supporters: IntArray,
-        utilities: IntArray | None,
-        offset: int,
-        slope: int,
-        denominator: int,
+        self, supporters: IntArray, utilities: IntArray | None, price: int, denominator: int
     ) -> None:
-        """Every supporter pays (offset + slope*s)/denominator per unit of utility, or all it
-        has left if that is less."""
-        shared = gcd(offset, slope, denominator)
-        offset, slope, denominator = offset // shared, slope // shared, denominator // shared
+        """Every supporter pays price/denominator per unit of utility, or all it has left if
+        that is less."""
+        shared = gcd(price, denominator)
+        price, denominator = price // shared, denominator // shared
         common = lcm(self.denominator, denominator)
         if common != self.denominator:
             factor = common // self.denominator
-            self.offsets = [value * factor for value in self.offsets]
-            if self.affine:
-                self.slopes = [value * factor for value in self.slopes]
-                self.values = [value * factor for value in self.values]
-            else:
-                self.values = self.offsets
+            self.values = [value * factor for value in self.values]
             self.denominator = common
-        factor = common // denominator
-        offset *= factor
-        slope *= factor
-        if not self.affine:
-            self._pay_constant(supporters, utilities, offset)
-            return
-        wallets = self.wallet_of[supporters]
-        if utilities is None:
-            # Counting, not sorting: the wallets in use, then a lookup to their successors.
-            keys = np.flatnonzero(np.bincount(wallets, minlength=len(self.values)))
-            inverse = wallets
-            stride = 0
-        else:
-            stride = int(utilities.max()) + 1
-            keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
-        offsets, slopes, values = self.offsets, self.slopes, self.values
-        p, q = self.p, self.q
-        new_wallets: list[int] = []
-        created: dict[tuple[int, int], int] = {}
-        for key in keys.tolist():
-            wallet, utility = divmod(key, stride) if stride else (key, 1)
-            left_offset = offsets[wallet] - offset * utility
-            left_slope = slopes[wallet] - slope * utility
-            value = left_offset * q + left_slope * p
-            if value < 0:
-                # Paid all it had: nothing left, whatever s is within the horizon.
-                left_offset = left_slope = value = 0
-            target = created.get((left_offset, left_slope))
-            if target is None:
-                target = created[left_offset, left_slope] = len(values)
-                offsets.append(left_offset)
-                slopes.append(left_slope)
-                values.append(value)
-            new_wallets.append(target)
-        successors = np.asarray(new_wallets, dtype=np.int64)
-        if stride:
-            self.wallet_of[supporters] = successors[inverse.ravel()]
-        else:
-            lookup = np.zeros(len(values), dtype=np.int64)
-            lookup[keys] = successors
-            self.wallet_of[supporters] = lookup[inverse]
-        if len(values) > 2 * self._compacted_size + 64:
-            self._compact()
+        self._pay_over_denominator(supporters, utilities, price * (common // denominator))
 
-    def _pay_constant(self, supporters: IntArray, utilities: IntArray | None, price: int) -> None:
-        """``pay`` when the money is a constant: new wallets keyed by the money left alone."""
+    def _pay_over_denominator(
+        self, supporters: IntArray, utilities: IntArray | None, price: int
+    ) -> None:
+        """``pay`` with the price over the wallets' denominator: new wallets keyed by the money
+        left."""
         wallets = self.wallet_of[supporters]
         values = self.values
         if utilities is None:
@@ -383,6 +295,7 @@ class _Wallets:
             distinct = list(dict.fromkeys(lefts))
             position = {left: first + offset for offset, left in enumerate(distinct)}
             values.extend(distinct)
+            self._approximate(first)
             targets = list(map(position.__getitem__, lefts))
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[used] = np.asarray(targets, dtype=np.int64)
@@ -394,6 +307,7 @@ class _Wallets:
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
         new_wallets: list[int] = []
         created: dict[int, int] = {}
+        first = len(values)
         for key in keys.tolist():
             wallet, utility = divmod(key, stride)
             left = max(values[wallet] - price * utility, 0)
@@ -402,6 +316,7 @@ class _Wallets:
                 target = created[left] = len(values)
                 values.append(left)
             new_wallets.append(target)
+        self._approximate(first)
         self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
@@ -410,34 +325,29 @@ class _Wallets:
         """Forget wallets no ballot uses any more and merge wallets holding the same money."""
         used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
         remap = np.zeros(len(self.values), dtype=np.int64)
-        offsets: list[int] = []
-        slopes: list[int] = []
         values: list[int] = []
-        position_of: dict[tuple[int, int], int] = {}
+        position_of: dict[int, int] = {}
         targets: list[int] = []
-        slopes_of = self.slopes if self.affine else [0] * len(self.values)
-        for wallet in used.tolist():
-            key = (self.offsets[wallet], slopes_of[wallet])
-            position = position_of.get(key)
+        for value in map(self.values.__getitem__, used.tolist()):
+            position = position_of.get(value)
             if position is None:
-                position = position_of[key] = len(values)
-                offsets.append(key[0])
-                slopes.append(key[1])
-                values.append(self.values[wallet])
+                position = position_of[value] = len(values)
+                values.append(value)
             targets.append(position)
-        remap[used] = np.asarray(targets, dtype=np.int64)
+        moved = np.asarray(targets, dtype=np.int64)
+        remap[used] = moved
         self.wallet_of = remap[self.wallet_of]
-        if self.affine:
-            self.offsets, self.slopes, self.values = offsets, slopes, values
-        else:
-            self.offsets = self.values = offsets
+        self.values = values
+        approx = np.empty(max(64, 2 * len(values)), dtype=np.float64)
+        approx[moved] = self.approx[used]
+        self.approx = approx
         self._compacted_size = len(values)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
         """Total money the supporters have left (minor units)."""
         groups = self.groups(supporters, weights, None)
         total = sum(value * weight for value, _, weight, _ in groups)
-        return Fraction(total, self.denominator * self.q)
+        return Fraction(total, self.denominator)
 
 
 class _Key:
@@ -461,92 +371,150 @@ class _Key:
 
 @dataclass(frozen=True, slots=True)
 class _Price:
-    rho: Fraction  # at the current start
-    payment: Fraction  # per unit of utility and weight, at the current start
+    rho: Fraction
+    payment: Fraction  # per unit of utility and weight: amount / denominator
     paid_all: Fraction
-    # rho = (offset + slope*s) / denominator as long as the horizon holds
-    offset: int
-    slope: int
+    amount: int
     denominator: int
 
 
-def _price(
-    wallets: _Wallets, electorate: _Electorate, index: int, cost: int, horizon: _Horizon
-) -> _Price | None:
+def _price(wallets: _Wallets, electorate: _Electorate, index: int, cost: int) -> _Price | None:
     """The price of a project now, or None if its supporters cannot afford it."""
     utilities = electorate.utilities[index]
-    if utilities is None and not wallets.affine:
+    if utilities is None:
         return _plain_price(wallets, electorate, index, cost)
     groups = wallets.groups(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
     denominator = wallets.denominator
-    p, q = wallets.p, wallets.q
-    need = cost * denominator * q
-    rich_utility = electorate.total_utility[index]
-    # Usual case: every supporter can pay the equal share, which also settles affordability.
-    everyone_pays = (
-        utilities is None and min(value for value, _, _, _ in groups) * rich_utility >= need
-    )
-    affordable = (everyone_pays and not horizon.enabled) or sum(
-        value * weight for value, _, weight, _ in groups
-    ) >= need
-    offsets, slopes = wallets.offsets, wallets.slopes
-    if horizon.enabled:
-        horizon.keep(
-            sum(offsets[wallet] * weight for _, _, weight, wallet in groups) - cost * denominator,
-            sum(slopes[wallet] * weight for _, _, weight, wallet in groups),
-            zero_allowed=affordable,
-        )
-    if not affordable:
+    need = cost * denominator
+    if sum(value * weight for value, _, weight, _ in groups) < need:
         return None
-    poor: list[tuple[int, int, int, int]] = []
-    if utilities is None:
-        ordered = [] if everyone_pays else sorted(groups)
-    else:
-        ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
+    rich_utility = electorate.total_utility[index]
     paid_by_poor = 0
-    for group in ordered:
-        value, utility, weight, _ = group
+    poor_weight = 0
+    for value, utility, weight, _ in sorted(groups, key=lambda group: Fraction(group[0], group[1])):
         if value * rich_utility >= (need - paid_by_poor) * utility:
             break
         paid_by_poor += value * weight
         rich_utility -= weight * utility
-        poor.append(group)
-    # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
-    offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
-    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor) if wallets.affine else 0
-    if horizon.enabled:
-        poor_wallets = {(group[3], group[1]) for group in poor}
-        for _, utility, _, wallet in groups:
-            horizon.keep(
-                offsets[wallet] * rich_utility - utility * offset,
-                slopes[wallet] * rich_utility - utility * slope,
-                zero_allowed=(wallet, utility) not in poor_wallets,
-            )
-    payment_denominator = rich_utility * denominator
-    payment = Fraction(offset * q + slope * p, payment_denominator * q)
-    scale = electorate.utility_scale[index]
+        poor_weight += weight
+    amount = need - paid_by_poor
+    payment = Fraction(amount, rich_utility * denominator)
     return _Price(
-        rho=payment / scale,
+        rho=payment / electorate.utility_scale[index],
         payment=payment,
-        paid_all=Fraction(sum(group[2] for group in poor), electorate.weight_scale),
-        offset=offset,
-        slope=slope,
-        denominator=payment_denominator * scale,
+        paid_all=Fraction(poor_weight, electorate.weight_scale),
+        amount=amount,
+        denominator=rich_utility * denominator,
     )
+
+
+# Floats decide only what they decide with this relative margin to spare (their errors are
+# below 1e-12 here); anything closer is settled with exact integers.
+_MARGIN = 1e-9
+# Below this many wallets among the supporters, exact integers alone are faster.
+_FLOAT_GROUPS = 64
 
 
 def _plain_price(
     wallets: _Wallets, electorate: _Electorate, index: int, cost: int
 ) -> _Price | None:
-    """``_price`` for equal utilities and constant money: the same answer, fewer steps."""
+    """``_price`` for equal utilities: the same answer, fewer steps.
+
+    Floats find who pays all they have; the payment is then computed exactly and the split
+    checked against it (it is right when every poor supporter has less than the payment and
+    every other at least as much: the payment then solves sum min(money, payment) = cost)."""
     counts = np.bincount(
         wallets.wallet_of[electorate.supporters[index]],
         weights=electorate.supporter_weights[index],
     )
     present = np.flatnonzero(counts)
-    weights = counts[present].astype(np.int64).tolist()
+    weights = counts[present]
+    if len(present) < _FLOAT_GROUPS:
+        return _exact_plain_price(wallets, electorate, index, cost, present, weights)
+    approx = wallets.approx[present]
+    denominator = wallets.denominator
+    need = cost * denominator
+    rich = electorate.total_utility[index]
+    scale = electorate.utility_scale[index]
+    equal_share = cost / rich
+    lowest = float(approx.min())
+    if lowest > equal_share * (1 + _MARGIN):
+        payment = Fraction(need, rich * denominator)
+        return _Price(payment / scale, payment, Fraction(0), need, rich * denominator)
+    total = float(approx @ weights)
+    if total < cost * (1 - _MARGIN):
+        return None
+    if lowest < equal_share * (1 - _MARGIN) and total > cost * (1 + _MARGIN):
+        priced = _split_price(wallets, electorate, index, cost, present, approx, weights)
+        if priced is not None:
+            return priced
+    return _exact_plain_price(wallets, electorate, index, cost, present, weights)
+
+
+def _split_price(
+    wallets: _Wallets,
+    electorate: _Electorate,
+    index: int,
+    cost: int,
+    present: IntArray,
+    approx: FloatArray,
+    weights: Counts,
+) -> _Price | None:
+    """The price when floats clearly tell who pays all they have; None when they do not."""
+    rich = electorate.total_utility[index]
+    order = np.argsort(approx)
+    money = approx[order]
+    ordered_weights = weights[order]
+    paid = np.cumsum(money * ordered_weights)
+    left = np.cumsum(ordered_weights)
+    paid_before = paid - money * ordered_weights
+    rich_before = rich - (left - ordered_weights)
+    enough = money * rich_before >= cost - paid_before
+    first_rich = int(np.argmax(enough))
+    if not enough[first_rich]:
+        return None
+    guess = (cost - paid_before[first_rich]) / rich_before[first_rich]
+    poor = approx < guess
+    values = wallets.values
+    poor_wallets = present[poor].tolist()
+    poor_weights = weights[poor].astype(np.int64).tolist()
+    paid_by_poor = sum(map(mul, map(values.__getitem__, poor_wallets), poor_weights))
+    poor_weight = sum(poor_weights)
+    rich_left = rich - poor_weight
+    if rich_left <= 0:
+        return None
+    denominator = wallets.denominator
+    amount = cost * denominator - paid_by_poor
+    if amount <= 0:
+        return None
+    exact = amount / (rich_left * denominator)  # the payment, as the nearest float
+    # Every supporter clearly on its side of the exact payment: the split is the right one.
+    if not np.array_equal(poor, approx < exact):
+        return None
+    if bool(np.any(np.abs(approx - exact) <= exact * _MARGIN)):
+        return None
+    payment = Fraction(amount, rich_left * denominator)
+    return _Price(
+        payment / electorate.utility_scale[index],
+        payment,
+        Fraction(poor_weight, electorate.weight_scale),
+        amount,
+        rich_left * denominator,
+    )
+
+
+def _exact_plain_price(
+    wallets: _Wallets,
+    electorate: _Electorate,
+    index: int,
+    cost: int,
+    present: IntArray,
+    counts: Counts,
+) -> _Price | None:
+    """``_plain_price`` with exact integers only."""
+    weights = counts.astype(np.int64).tolist()
     money = list(map(wallets.values.__getitem__, present.tolist()))
     denominator = wallets.denominator
     need = cost * denominator
@@ -554,7 +522,7 @@ def _plain_price(
     scale = electorate.utility_scale[index]
     if min(money) * rich >= need:
         payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
+        return _Price(payment / scale, payment, Fraction(0), need, rich * denominator)
     if sum(map(mul, money, weights)) < need:
         return None
     paid_by_poor = 0
@@ -574,8 +542,7 @@ def _plain_price(
         payment,
         Fraction(poor_weight, electorate.weight_scale),
         offset,
-        0,
-        rich * denominator * scale,
+        rich * denominator,
     )
 
 
@@ -635,7 +602,6 @@ def _run(
     rank: Sequence[int],
     start: Fraction,
     *,
-    horizon_wanted: bool = False,
     reference: _Reference | None = None,
 ) -> _Run:
     """One run of MES with ``start`` money per unit of weight.
@@ -658,16 +624,13 @@ def _run(
     else that could break the order is priced above it. At the end everything left is
     unaffordable at s1, so also at s.
     """
-    wallets = _Wallets(len(electorate.weights), start, affine=horizon_wanted)
-    horizon = _Horizon(start, horizon_wanted)
+    wallets = _Wallets(len(electorate.weights), start)
+    # Whether a candidate's key in the heap may be below its price now (a lower bound).
     dirty = dict.fromkeys(candidates, True)
-    # rho = (offset + slope*s) / denominator: a lower bound of the price, exact when clean.
-    bounds: dict[int, tuple[int, int, int]] = {}
     heap: list[_Key] = []
     for index in candidates:
         # Everyone paying an equal share is the lowest price a project can ever have.
         denominator = electorate.total_utility[index] * electorate.utility_scale[index]
-        bounds[index] = (costs[index], 0, denominator)
         heap.append(_Key(costs[index], denominator, rank[index], index))
     heapq.heapify(heap)
     prices: dict[int, _Price] = {}
@@ -682,14 +645,12 @@ def _run(
 
     def priced_now(index: int) -> _Price | None:
         dirty[index] = False
-        priced = _price(wallets, electorate, index, costs[index], horizon)
+        priced = _price(wallets, electorate, index, costs[index])
         if priced is None:
             del dirty[index]
-            del bounds[index]
             dropped.append(index)
         else:
             prices[index] = priced
-            bounds[index] = (priced.offset, priced.slope, priced.denominator)
         return priced
 
     while heap:
@@ -708,30 +669,14 @@ def _run(
         heapq.heappop(heap)
         del dirty[index]
         priced = prices[index]
-        chosen = bounds.pop(index)
         if checking:
             assert reference is not None
             checking = free(index) and _settled(
                 heap, reference.rhos[index], position, free, dirty, priced_now
             )
-        if horizon.enabled and not horizon.stuck:
-            for other, bound in bounds.items():
-                # The others' lower bounds must stay above (or tied and behind) this price.
-                horizon.keep(
-                    bound[0] * chosen[2] - chosen[0] * bound[2],
-                    bound[1] * chosen[2] - chosen[1] * bound[2],
-                    zero_allowed=rank[other] > position,
-                )
         purchases.append(_Purchase(index, priced.rho, priced.payment, priced.paid_all))
         supporters = electorate.supporters[index]
-        scale = electorate.utility_scale[index]
-        wallets.pay(
-            supporters,
-            electorate.utilities[index],
-            priced.offset,
-            priced.slope,
-            priced.denominator // scale,
-        )
+        wallets.pay(supporters, electorate.utilities[index], priced.amount, priced.denominator)
         if checking:
             assert reference is not None
             for later in reference.after[index]:
@@ -750,7 +695,7 @@ def _run(
                 if not dirty[other] and touched[electorate.supporters[other]].any():
                     dirty[other] = True
     certified = checking and reference is not None and len(purchases) == len(reference.bought)
-    return _Run(start, tuple(purchases), horizon.result(), tuple(dropped), wallets, certified)
+    return _Run(start, tuple(purchases), tuple(dropped), wallets, certified)
 
 
 def _settled(
