@@ -101,7 +101,7 @@ async def first_read(
     try:
         return await read()
     except sa.exc.DBAPIError as error:
-        if not error.connection_invalidated:
+        if not (error.connection_invalidated or _driver_trouble(error)):
             raise
     finally:
         _UNCHECKED.reset(token)
@@ -118,12 +118,23 @@ def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     older than it and hand out a fresh one; any other error is a fault and propagates."""
     if record.info.pop("fresh", False) or _UNCHECKED.get():
         return
-    from asyncpg.exceptions import InterfaceError, PostgresError
+    from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresError
 
     try:
         dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
-    except (OSError, TimeoutError, InterfaceError, PostgresError) as error:
+    except (OSError, TimeoutError, InterfaceError, InternalClientError, PostgresError) as error:
+        # InternalClientError: the driver is still reading the server's goodbye of a killed
+        # backend ("another operation is in progress"); the connection is as good as dead.
         raise sa.exc.InvalidatePoolError(f"the pooled connection is dead: {error!r}") from error
+
+
+def _driver_trouble(error: sa.exc.DBAPIError) -> bool:
+    """The driver refused to run the statement because of the connection's state (closed, or
+    still reading a killed backend's goodbye), not the database because of the statement."""
+    from asyncpg.exceptions import InterfaceError, InternalClientError
+
+    cause = error.orig.__cause__ if error.orig is not None else None
+    return isinstance(cause, (InterfaceError, InternalClientError))
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
