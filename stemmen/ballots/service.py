@@ -472,6 +472,8 @@ async def _read_ballot(
 ) -> tuple[BallotRead, VotingRound]:
     voting = await load_voting_round(session, round_id)
     _require_voting(voting.round, "there is no ballot yet", "er is nog geen stembiljet")
+    if len(_VOTING_RULES) >= _FROZEN_LIMIT:
+        _VOTING_RULES.clear()
     _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset)
     check_age(user, voting)
     area = voter_area(
