@@ -2,6 +2,7 @@
 own limit for the same writes; and how long a 100,000-ballot round takes to close and publish.
 
     .venv/bin/python benchmarks/load.py [--workers 2] [--concurrency 48] [--residents 6000]
+        [--per-request 1000]
 
 What it does, all on this machine over loopback:
 
@@ -618,6 +619,60 @@ def process_tree_cpu(root: int) -> float:
     return total
 
 
+async def _send_all(port: int, requests: list[bytes], concurrency: int) -> dict[Any, int]:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
+    statuses: dict[Any, int] = {}
+
+    async def sender() -> None:
+        connection = LeanConnection("127.0.0.1", port)
+        try:
+            while not queue.empty():
+                status, _ = await connection.request(queue.get_nowait())
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return statuses
+
+
+def cpu_per_request(
+    server: subprocess.Popen[bytes],
+    port: int,
+    round_id: str,
+    residents: list[tuple[str, str, dict[str, str]]],
+    ballot: dict[str, list[list[str]]],
+    concurrency: int,
+) -> None:
+    """The service's CPU per request of each kind, one kind at a time: the health check (the
+    floor: the framework and one database round trip), a first ballot fetch, a cast, and a
+    fetch after voting."""
+    rng = random.Random(5)
+    kinds = {
+        "health": [_request("GET", "/health", {})] * len(residents),
+        "fetch": [_request("GET", f"/api/rounds/{round_id}/ballot", h) for _, _, h in residents],
+        "cast": [
+            _request(
+                "POST",
+                f"/api/rounds/{round_id}/ballots",
+                headers,
+                {"ballot": _choice(rng, ballot[area])},
+            )
+            for _, area, headers in residents
+        ],
+    }
+    kinds["fetch after voting"] = kinds["fetch"]
+    figures = []
+    for kind, requests in kinds.items():
+        before = process_tree_cpu(server.pid)
+        statuses = run(_send_all(port, requests, concurrency))
+        used = process_tree_cpu(server.pid) - before
+        figures.append(f"{kind} {1000 * used / len(requests):.2f} ms {statuses}")
+    say(f"service CPU per request ({concurrency} at once): " + "; ".join(figures))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -661,6 +716,13 @@ def main() -> None:
     parser.add_argument("--raw-ballots", type=int, default=4000)
     parser.add_argument("--close-ballots", type=int, default=100_000)
     parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
+    parser.add_argument(
+        "--per-request",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first measure the service's CPU per request of each kind over N requests each",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument(
         "--only-close", action="store_true", help="skip the casting and raw runs (profiling)"
@@ -709,6 +771,16 @@ def main() -> None:
                 return
             round_id, ballot = api.voting_round("Load round")
             say(f"round {round_id} in voting: {ballot}")
+            if args.per_request:
+                probes = [(f"probe-{n}", AREAS[n % len(AREAS)][0]) for n in range(args.per_request)]
+                cpu_per_request(
+                    server,
+                    port,
+                    round_id,
+                    [(s, a, api.headers("resident", s, (a,))) for s, a in probes],
+                    ballot,
+                    16,
+                )
             residents = []
             for number in range(args.residents):
                 area = AREAS[number % len(AREAS)][0]
