@@ -193,10 +193,12 @@ class _Purchase:
 class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
+    # Every start below this (and at least ``start``) gives exactly the same run; None: any.
+    same_until: Fraction | None
     dropped: tuple[int, ...]  # candidates their supporters could no longer afford
     wallets: _Wallets  # the money left at the end
     # Checked against a reference run: every start in between buys the same projects.
-    certified: bool
+    certified: bool = False
 
     @property
     def bought(self) -> list[int]:
@@ -212,19 +214,71 @@ class _Run:
         }
 
 
-class _Wallets:
-    """The money of every ballot, exact.
+class _Horizon:
+    """How far the start money s can grow with every decision of a run staying the same.
 
-    Ballots that have paid the same shares hold the same money and share one wallet: wallet w
-    holds ``values[w] / denominator`` per unit of weight. ``approx[w]`` is that amount as the
-    nearest float: prices use it to find who pays all they have, then settle it exactly.
+    Within one run every amount of money is an affine function a + b*s of the start money s
+    once the decisions (who pays all they have, which project is bought) are fixed; each
+    decision is the sign of such a function. The horizon is the smallest s above the current
+    one where one of them could change sign. This is what lets ``add1`` skip, exactly, the
+    many steps of one currency unit that cannot change the outcome.
     """
 
-    def __init__(self, ballot_count: int, start: Fraction) -> None:
-        self.denominator = start.denominator
-        self.values: list[int] = [start.numerator]
+    def __init__(self, start: Fraction, enabled: bool) -> None:
+        self.p = start.numerator
+        self.q = start.denominator
+        self.enabled = enabled
+        self.limit: Fraction | None = None
+        self.stuck = False
+
+    def keep(self, alpha: int, beta: int, *, zero_allowed: bool) -> None:
+        """The sign of alpha + beta*s must stay as it is now (zero may stay zero if allowed)."""
+        if beta == 0 or self.stuck:
+            return
+        now = alpha * self.q + beta * self.p
+        if now == 0:
+            if not (zero_allowed and beta > 0):
+                self.stuck = True
+            return
+        if (now > 0) == (beta > 0):
+            return  # moving away from zero as s grows
+        root = Fraction(-alpha, beta)
+        if self.limit is None or root < self.limit:
+            self.limit = root
+
+    def result(self) -> Fraction | None:
+        if self.stuck or not self.enabled:
+            return Fraction(self.p, self.q)
+        return self.limit
+
+
+class _Wallets:
+    """The money of every ballot, exact, as a function of the start money s.
+
+    Ballots that have paid the same shares hold the same money and share one wallet: wallet w
+    holds ``(offsets[w] + slopes[w] * s) / denominator`` per unit of weight, and
+    ``values[w] / (denominator * q)`` at the current start s = p/q.
+    """
+
+    def __init__(self, ballot_count: int, start: Fraction, *, affine: bool) -> None:
+        if affine:
+            self.p, self.q = start.numerator, start.denominator
+            self.denominator = 1
+            self.offsets: list[int] = [0]
+            self.slopes: list[int] = [1]
+        else:
+            # Only the money at this start matters: hold it as a constant (s = 0/1), so the
+            # money value and the offset are one and the same list and slopes are all zero.
+            self.p, self.q = 0, 1
+            self.denominator = start.denominator
+            self.offsets = [start.numerator]
+            self.slopes = []
+        self.affine = affine
+        self.values: list[int] = [self.offsets[0] * self.q + self.p] if affine else self.offsets
+        # Constant money only: every wallet's money per unit of weight as the nearest float
+        # (prices use it to find who pays all they have, then settle that exactly).
         self.approx: FloatArray = np.empty(64, dtype=np.float64)
-        self.approx[0] = start.numerator / start.denominator
+        self.approx[0] = float(start)
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
 
@@ -263,24 +317,73 @@ class _Wallets:
         return result
 
     def pay(
-        self, supporters: IntArray, utilities: IntArray | None, price: int, denominator: int
+        self,
+        supporters: IntArray,
+        utilities: IntArray | None,
+        offset: int,
+        slope: int,
+        denominator: int,
     ) -> None:
-        """Every supporter pays price/denominator per unit of utility, or all it has left if
-        that is less."""
-        shared = gcd(price, denominator)
-        price, denominator = price // shared, denominator // shared
+        """Every supporter pays (offset + slope*s)/denominator per unit of utility, or all it
+        has left if that is less."""
+        shared = gcd(offset, slope, denominator)
+        offset, slope, denominator = offset // shared, slope // shared, denominator // shared
         common = lcm(self.denominator, denominator)
         if common != self.denominator:
             factor = common // self.denominator
-            self.values = [value * factor for value in self.values]
+            self.offsets = [value * factor for value in self.offsets]
+            if self.affine:
+                self.slopes = [value * factor for value in self.slopes]
+                self.values = [value * factor for value in self.values]
+            else:
+                self.values = self.offsets
             self.denominator = common
-        self._pay_over_denominator(supporters, utilities, price * (common // denominator))
+        factor = common // denominator
+        offset *= factor
+        slope *= factor
+        if not self.affine:
+            self._pay_constant(supporters, utilities, offset)
+            return
+        wallets = self.wallet_of[supporters]
+        if utilities is None:
+            # Counting, not sorting: the wallets in use, then a lookup to their successors.
+            keys = np.flatnonzero(np.bincount(wallets, minlength=len(self.values)))
+            inverse = wallets
+            stride = 0
+        else:
+            stride = int(utilities.max()) + 1
+            keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        offsets, slopes, values = self.offsets, self.slopes, self.values
+        p, q = self.p, self.q
+        new_wallets: list[int] = []
+        created: dict[tuple[int, int], int] = {}
+        for key in keys.tolist():
+            wallet, utility = divmod(key, stride) if stride else (key, 1)
+            left_offset = offsets[wallet] - offset * utility
+            left_slope = slopes[wallet] - slope * utility
+            value = left_offset * q + left_slope * p
+            if value < 0:
+                # Paid all it had: nothing left, whatever s is within the horizon.
+                left_offset = left_slope = value = 0
+            target = created.get((left_offset, left_slope))
+            if target is None:
+                target = created[left_offset, left_slope] = len(values)
+                offsets.append(left_offset)
+                slopes.append(left_slope)
+                values.append(value)
+            new_wallets.append(target)
+        successors = np.asarray(new_wallets, dtype=np.int64)
+        if stride:
+            self.wallet_of[supporters] = successors[inverse.ravel()]
+        else:
+            lookup = np.zeros(len(values), dtype=np.int64)
+            lookup[keys] = successors
+            self.wallet_of[supporters] = lookup[inverse]
+        if len(values) > 2 * self._compacted_size + 64:
+            self._compact()
 
-    def _pay_over_denominator(
-        self, supporters: IntArray, utilities: IntArray | None, price: int
-    ) -> None:
-        """``pay`` with the price over the wallets' denominator: new wallets keyed by the money
-        left."""
+    def _pay_constant(self, supporters: IntArray, utilities: IntArray | None, price: int) -> None:
+        """``pay`` when the money is a constant: new wallets keyed by the money left alone."""
         wallets = self.wallet_of[supporters]
         values = self.values
         if utilities is None:
@@ -325,29 +428,38 @@ class _Wallets:
         """Forget wallets no ballot uses any more and merge wallets holding the same money."""
         used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
         remap = np.zeros(len(self.values), dtype=np.int64)
+        offsets: list[int] = []
+        slopes: list[int] = []
         values: list[int] = []
-        position_of: dict[int, int] = {}
+        position_of: dict[tuple[int, int], int] = {}
         targets: list[int] = []
-        for value in map(self.values.__getitem__, used.tolist()):
-            position = position_of.get(value)
+        slopes_of = self.slopes if self.affine else [0] * len(self.values)
+        for wallet in used.tolist():
+            key = (self.offsets[wallet], slopes_of[wallet])
+            position = position_of.get(key)
             if position is None:
-                position = position_of[value] = len(values)
-                values.append(value)
+                position = position_of[key] = len(values)
+                offsets.append(key[0])
+                slopes.append(key[1])
+                values.append(self.values[wallet])
             targets.append(position)
         moved = np.asarray(targets, dtype=np.int64)
         remap[used] = moved
         self.wallet_of = remap[self.wallet_of]
-        self.values = values
-        approx = np.empty(max(64, 2 * len(values)), dtype=np.float64)
-        approx[moved] = self.approx[used]
-        self.approx = approx
+        if self.affine:
+            self.offsets, self.slopes, self.values = offsets, slopes, values
+        else:
+            self.offsets = self.values = offsets
+            approx = np.empty(max(64, 2 * len(values)), dtype=np.float64)
+            approx[moved] = self.approx[used]
+            self.approx = approx
         self._compacted_size = len(values)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
         """Total money the supporters have left (minor units)."""
         groups = self.groups(supporters, weights, None)
         total = sum(value * weight for value, _, weight, _ in groups)
-        return Fraction(total, self.denominator)
+        return Fraction(total, self.denominator * self.q)
 
 
 class _Key:
@@ -371,42 +483,79 @@ class _Key:
 
 @dataclass(frozen=True, slots=True)
 class _Price:
-    rho: Fraction
-    payment: Fraction  # per unit of utility and weight: amount / denominator
+    rho: Fraction  # at the current start
+    payment: Fraction  # per unit of utility and weight, at the current start
     paid_all: Fraction
-    amount: int
+    # rho = (offset + slope*s) / denominator as long as the horizon holds
+    offset: int
+    slope: int
     denominator: int
 
 
-def _price(wallets: _Wallets, electorate: _Electorate, index: int, cost: int) -> _Price | None:
+def _price(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int, horizon: _Horizon
+) -> _Price | None:
     """The price of a project now, or None if its supporters cannot afford it."""
     utilities = electorate.utilities[index]
-    if utilities is None:
+    if utilities is None and not wallets.affine:
         return _plain_price(wallets, electorate, index, cost)
     groups = wallets.groups(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
     denominator = wallets.denominator
-    need = cost * denominator
-    if sum(value * weight for value, _, weight, _ in groups) < need:
-        return None
+    p, q = wallets.p, wallets.q
+    need = cost * denominator * q
     rich_utility = electorate.total_utility[index]
+    # Usual case: every supporter can pay the equal share, which also settles affordability.
+    everyone_pays = (
+        utilities is None and min(value for value, _, _, _ in groups) * rich_utility >= need
+    )
+    affordable = (everyone_pays and not horizon.enabled) or sum(
+        value * weight for value, _, weight, _ in groups
+    ) >= need
+    offsets, slopes = wallets.offsets, wallets.slopes
+    if horizon.enabled:
+        horizon.keep(
+            sum(offsets[wallet] * weight for _, _, weight, wallet in groups) - cost * denominator,
+            sum(slopes[wallet] * weight for _, _, weight, wallet in groups),
+            zero_allowed=affordable,
+        )
+    if not affordable:
+        return None
+    poor: list[tuple[int, int, int, int]] = []
+    if utilities is None:
+        ordered = [] if everyone_pays else sorted(groups)
+    else:
+        ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
     paid_by_poor = 0
-    poor_weight = 0
-    for value, utility, weight, _ in sorted(groups, key=lambda group: Fraction(group[0], group[1])):
+    for group in ordered:
+        value, utility, weight, _ = group
         if value * rich_utility >= (need - paid_by_poor) * utility:
             break
         paid_by_poor += value * weight
         rich_utility -= weight * utility
-        poor_weight += weight
-    amount = need - paid_by_poor
-    payment = Fraction(amount, rich_utility * denominator)
+        poor.append(group)
+    # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
+    offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
+    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor) if wallets.affine else 0
+    if horizon.enabled:
+        poor_wallets = {(group[3], group[1]) for group in poor}
+        for _, utility, _, wallet in groups:
+            horizon.keep(
+                offsets[wallet] * rich_utility - utility * offset,
+                slopes[wallet] * rich_utility - utility * slope,
+                zero_allowed=(wallet, utility) not in poor_wallets,
+            )
+    payment_denominator = rich_utility * denominator
+    payment = Fraction(offset * q + slope * p, payment_denominator * q)
+    scale = electorate.utility_scale[index]
     return _Price(
-        rho=payment / electorate.utility_scale[index],
+        rho=payment / scale,
         payment=payment,
-        paid_all=Fraction(poor_weight, electorate.weight_scale),
-        amount=amount,
-        denominator=rich_utility * denominator,
+        paid_all=Fraction(sum(group[2] for group in poor), electorate.weight_scale),
+        offset=offset,
+        slope=slope,
+        denominator=payment_denominator * scale,
     )
 
 
@@ -442,7 +591,7 @@ def _plain_price(
     lowest = float(approx.min())
     if lowest > equal_share * (1 + _MARGIN):
         payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, rich * denominator)
+        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
     total = float(approx @ weights)
     if total < cost * (1 - _MARGIN):
         return None
@@ -496,12 +645,14 @@ def _split_price(
     if bool(np.any(np.abs(approx - exact) <= exact * _MARGIN)):
         return None
     payment = Fraction(amount, rich_left * denominator)
+    scale = electorate.utility_scale[index]
     return _Price(
-        payment / electorate.utility_scale[index],
+        payment / scale,
         payment,
         Fraction(poor_weight, electorate.weight_scale),
         amount,
-        rich_left * denominator,
+        0,
+        rich_left * denominator * scale,
     )
 
 
@@ -522,7 +673,7 @@ def _exact_plain_price(
     scale = electorate.utility_scale[index]
     if min(money) * rich >= need:
         payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, rich * denominator)
+        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
     if sum(map(mul, money, weights)) < need:
         return None
     paid_by_poor = 0
@@ -542,7 +693,8 @@ def _exact_plain_price(
         payment,
         Fraction(poor_weight, electorate.weight_scale),
         offset,
-        rich * denominator,
+        0,
+        rich * denominator * scale,
     )
 
 
@@ -602,6 +754,7 @@ def _run(
     rank: Sequence[int],
     start: Fraction,
     *,
+    horizon_wanted: bool = False,
     reference: _Reference | None = None,
 ) -> _Run:
     """One run of MES with ``start`` money per unit of weight.
@@ -624,13 +777,16 @@ def _run(
     else that could break the order is priced above it. At the end everything left is
     unaffordable at s1, so also at s.
     """
-    wallets = _Wallets(len(electorate.weights), start)
-    # Whether a candidate's key in the heap may be below its price now (a lower bound).
+    wallets = _Wallets(len(electorate.weights), start, affine=horizon_wanted)
+    horizon = _Horizon(start, horizon_wanted)
     dirty = dict.fromkeys(candidates, True)
+    # rho = (offset + slope*s) / denominator: a lower bound of the price, exact when clean.
+    bounds: dict[int, tuple[int, int, int]] = {}
     heap: list[_Key] = []
     for index in candidates:
         # Everyone paying an equal share is the lowest price a project can ever have.
         denominator = electorate.total_utility[index] * electorate.utility_scale[index]
+        bounds[index] = (costs[index], 0, denominator)
         heap.append(_Key(costs[index], denominator, rank[index], index))
     heapq.heapify(heap)
     prices: dict[int, _Price] = {}
@@ -645,12 +801,14 @@ def _run(
 
     def priced_now(index: int) -> _Price | None:
         dirty[index] = False
-        priced = _price(wallets, electorate, index, costs[index])
+        priced = _price(wallets, electorate, index, costs[index], horizon)
         if priced is None:
             del dirty[index]
+            del bounds[index]
             dropped.append(index)
         else:
             prices[index] = priced
+            bounds[index] = (priced.offset, priced.slope, priced.denominator)
         return priced
 
     while heap:
@@ -669,14 +827,30 @@ def _run(
         heapq.heappop(heap)
         del dirty[index]
         priced = prices[index]
+        chosen = bounds.pop(index)
         if checking:
             assert reference is not None
             checking = free(index) and _settled(
                 heap, reference.rhos[index], position, free, dirty, priced_now
             )
+        if horizon.enabled and not horizon.stuck:
+            for other, bound in bounds.items():
+                # The others' lower bounds must stay above (or tied and behind) this price.
+                horizon.keep(
+                    bound[0] * chosen[2] - chosen[0] * bound[2],
+                    bound[1] * chosen[2] - chosen[1] * bound[2],
+                    zero_allowed=rank[other] > position,
+                )
         purchases.append(_Purchase(index, priced.rho, priced.payment, priced.paid_all))
         supporters = electorate.supporters[index]
-        wallets.pay(supporters, electorate.utilities[index], priced.amount, priced.denominator)
+        scale = electorate.utility_scale[index]
+        wallets.pay(
+            supporters,
+            electorate.utilities[index],
+            priced.offset,
+            priced.slope,
+            priced.denominator // scale,
+        )
         if checking:
             assert reference is not None
             for later in reference.after[index]:
@@ -695,7 +869,7 @@ def _run(
                 if not dirty[other] and touched[electorate.supporters[other]].any():
                     dirty[other] = True
     certified = checking and reference is not None and len(purchases) == len(reference.bought)
-    return _Run(start, tuple(purchases), tuple(dropped), wallets, certified)
+    return _Run(start, tuple(purchases), horizon.result(), tuple(dropped), wallets, certified)
 
 
 def _settled(
@@ -744,10 +918,10 @@ def _add_one(
 
     Exactly pabutools' iteration: per voter B/n, then one currency unit more each time, until
     the outcome costs more than the budget (the previous outcome counts) or no candidate left
-    out still fits (this outcome counts). Increments are tried in leaps: a run a leap ahead,
-    checked against the last run, can prove that every increment in between buys the same
-    projects, so none of them stops the iteration. When the check fails, the next increment
-    is run instead. The run returned is the one pabutools returns, at its own start.
+    out still fits (this outcome counts). Increments that provably give what the last run gave
+    are not tried: a run's horizon says up to which start every one of its decisions stays the
+    same, and a run a leap ahead, checked against the last run, can prove that every increment
+    in between buys the same projects. The run returned is the one pabutools returns.
     """
     step = Fraction(unit, electorate.weight_scale)
     sharing = electorate.sharing
@@ -761,19 +935,41 @@ def _add_one(
         outside = [index for index in candidates if index not in chosen]
         return False if _exhausted(spent, budget, outside, costs) else None
 
-    current = _run(electorate, candidates, costs, rank, start)
+    current = _run(electorate, candidates, costs, rank, start, horizon_wanted=True)
     runs = 1
     increments = 0
     verdict = stops(current)
     if verdict is not None:
         return (None if verdict else current), runs, increments
+    # Tracking the horizon costs more than a plain run; where the outcome's structure changes
+    # at almost every increment it buys nothing, so it is switched off for a growing number
+    # of runs after each time it failed to skip anything.
+    pause = 0
+    paused_for = 0
     # A leap that fails its check costs a run for nothing. Leaps are tried only after a run
     # one increment ahead passed the check (a sign the projects bought are settled there), and
-    # after each failed short leap only after a growing number of single increments.
+    # after each failed short leap only after a growing number of single increments; a long
+    # leap that fails is halved.
     leap = 1
-    wait = 0  # single increments before the next leap may be tried
+    wait = 0
     backoff = 0
     while True:
+        limit = current.same_until
+        if limit is None:
+            # No decision can ever change: more money would repeat this outcome forever.
+            return current, runs, increments
+        # The first increment not known to repeat the current run exactly.
+        needed = (limit - start) / step
+        sure = max(increments + 1, -(-needed.numerator // needed.denominator))
+        if paused_for == 0 and sure == increments + 1:
+            pause = min(2 * pause, 32) if pause else 2
+            paused_for = pause
+        elif sure > increments + 1:
+            pause = 0
+        elif paused_for:
+            paused_for -= 1
+        exact_leap = sure - increments
+        leap = max(leap, exact_leap)
         reference = _Reference(current, sharing) if sharing is not None else None
         while True:
             following = _run(
@@ -782,17 +978,19 @@ def _add_one(
                 costs,
                 rank,
                 start + (increments + leap) * step,
+                horizon_wanted=paused_for == 0,
                 reference=reference,
             )
             runs += 1
-            if leap == 1 or following.certified:
+            if leap <= exact_leap or following.certified:
                 break
-            if leap >= 8:
-                leap //= 4  # a long leap failed: a quarter of it often holds
+            if leap >= 4 and leap // 2 > exact_leap:
+                leap //= 2
                 continue
             backoff = min(2 * backoff, 64) if backoff else 2
             wait = backoff
-            leap = 1
+            leap = exact_leap
+        leaped = leap > exact_leap
         increments += leap
         if progress is not None and runs % 25 == 0:
             per_voter = following.start * electorate.weight_scale / unit
@@ -801,18 +999,25 @@ def _add_one(
                 f"{decimal_text(per_voter, 2)}, {len(following.purchases)} projects bought"
             )
         if not following.certified:
-            # The very next increment, not known to buy the same projects: it may stop.
+            # The first increment not known to buy the same projects: it may stop.
             verdict = stops(following)
-            if verdict is not None:
-                return (current if verdict else following), runs, increments
+            if verdict is False:
+                return following, runs, increments
+            if verdict:
+                if current.start != following.start - step:
+                    # The increment before buys what ``current`` bought, at its own prices.
+                    current = _run(electorate, candidates, costs, rank, following.start - step)
+                    runs += 1
+                return current, runs, increments
         current = following
-        if leap > 1:
+        if leaped:
             backoff = 0
             leap *= 2
         elif wait:
             wait -= 1
-        elif following.certified:
-            leap = 2
+            leap = 1
+        else:
+            leap = 2 if following.certified else 1
 
 
 def _check_options(satisfaction: str, completion: str) -> None:
