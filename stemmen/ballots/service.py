@@ -352,12 +352,16 @@ def live_slot(round_id: str, scope: str, voter_key: str) -> str:
 
 
 def _require_voting(round_: Round, what_en: str, what_nl: str) -> None:
-    if round_.phase != Phase.VOTING.value:
+    _require_voting_phase(round_.phase, what_en, what_nl)
+
+
+def _require_voting_phase(phase: str, what_en: str, what_nl: str) -> None:
+    if phase != Phase.VOTING.value:
         raise Conflict(
-            f"{what_en}: voting in this round is not open (the round is in the {round_.phase} phase)",
+            f"{what_en}: voting in this round is not open (the round is in the {phase} phase)",
             code="voting_not_open",
-            message_nl=f"{what_nl}: de stemming in deze ronde is niet open (fase: {round_.phase})",
-            details={"phase": round_.phase},
+            message_nl=f"{what_nl}: de stemming in deze ronde is niet open (fase: {phase})",
+            details={"phase": phase},
         )
 
 
@@ -472,9 +476,7 @@ async def _read_ballot(
 ) -> tuple[BallotRead, VotingRound]:
     voting = await load_voting_round(session, round_id)
     _require_voting(voting.round, "there is no ballot yet", "er is nog geen stembiljet")
-    if len(_VOTING_RULES) >= _FROZEN_LIMIT:
-        _VOTING_RULES.clear()
-    _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset)
+    _remember_rules(round_id, voting)
     check_age(user, voting)
     area = voter_area(
         voting.ruleset, await round_areas(session, voting.round), user.areas, chosen_area
@@ -651,9 +653,16 @@ async def ballot_read(
 
 @dataclasses.dataclass(frozen=True)
 class _Stored:
-    ballot: Ballot
+    round_id: str
+    area_code: str | None
+    channel: str
+    status: str
+    receipt_hash: str
     code: str
     replaced: bool
+
+
+_BALLOTS: sa.Table = Ballot.__table__  # type: ignore[attr-defined]
 
 
 async def _store(
@@ -667,18 +676,64 @@ async def _store(
     actor: User,
     batch_id: int | None = None,
 ) -> _Stored:
+    """:func:`_write` for a round loaded by :func:`load_voting_round` (voting not yet held
+    open: the phase is checked under the round's lock after the first write)."""
+    return await _write(
+        session,
+        round_id=voting.round.id,
+        ruleset=voting.ruleset,
+        voter_key=voter_key,
+        area=area,
+        record=record,
+        channel=channel,
+        actor=actor,
+        batch_id=batch_id,
+        held=False,
+    )
+
+
+async def _write(
+    session: AsyncSession,
+    *,
+    round_id: str,
+    ruleset: RuleSet,
+    voter_key: str,
+    area: RoundArea | None,
+    record: dict[str, Any],
+    channel: Channel,
+    actor: User,
+    batch_id: int | None = None,
+    held: bool,
+) -> _Stored:
     """Supersede the voter's live ballot where the rules allow, add the new one, log both
-    (as pending ballot events, sealed into the chain later), with voting held open.
+    (as pending ballot events, sealed into the chain later), with voting held open: ``held``
+    when the caller has already share-locked the round's row and seen voting open (on
+    PostgreSQL), otherwise this does it after the first write.
+
+    The voter's live ballot is looked up only where it can change the answer (re-voting, the
+    paper/online exclusion, a paper ballot's own refusal); otherwise an online ballot of a
+    voter who has voted meets the unique ``live_slot`` and the caller's IntegrityError
+    handler refuses it (``already_voted``). Core inserts, no ORM objects: the ballot and its
+    event go in one statement on PostgreSQL when nothing is superseded.
 
     Leaves the commit to the caller; any IntegrityError from here means a concurrent ballot of
-    the same voter won the slot.
+    the same voter won the slot (or the voter has voted, where that is not looked up).
     """
-    ruleset = voting.ruleset
-    round_id = voting.round.id
+    from stemmen.audit.log import ballot_event_insert
+
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
-    existing = (await session.exec(select(Ballot).where(Ballot.live_slot == slot))).first()
+    rules = ruleset.ballot
+    existing = None
+    if rules.revote_allowed or rules.paper_online_exclusive or channel != Channel.ONLINE:
+        existing = (
+            await session.execute(
+                sa.select(_BALLOTS.c.id, _BALLOTS.c.channel, _BALLOTS.c.receipt_hash).where(
+                    _BALLOTS.c.live_slot == slot
+                )
+            )
+        ).first()
     if existing is not None:
-        if ruleset.ballot.paper_online_exclusive and existing.channel != channel.value:
+        if rules.paper_online_exclusive and existing.channel != channel.value:
             earlier_en = "on paper" if existing.channel == Channel.PAPER.value else "online"
             earlier_nl = "op papier" if existing.channel == Channel.PAPER.value else "online"
             raise Conflict(
@@ -689,53 +744,68 @@ async def _store(
                 f"{earlier_nl} stemt niet ook {'online' if channel == Channel.ONLINE else 'op papier'} stemmen",
                 details={"channel": existing.channel},
             )
-        if not ruleset.ballot.revote_allowed:
+        if not rules.revote_allowed:
             raise _already_voted()
         retired = await session.execute(
-            sa.update(Ballot)
-            .where(col(Ballot.id) == existing.id, col(Ballot.live_slot) == slot)
+            sa.update(_BALLOTS)
+            .where(_BALLOTS.c.id == existing.id, _BALLOTS.c.live_slot == slot)
             .values(live_slot=None, status=BallotStatus.SUPERSEDED.value, superseded_at=utcnow())
         )
         if retired.rowcount != 1:  # type: ignore[attr-defined]
             raise _raced()
     nonce = new_nonce()
     receipt = make_receipt(ballot_record_bytes(record), nonce)
-    ballot = Ballot(
+    area_code = area.code if area is not None else None
+    status = (BallotStatus.PENDING if channel == Channel.PAPER else BallotStatus.COUNTED).value
+    insert_ballot = sa.insert(_BALLOTS).values(
         round_id=round_id,
-        area_code=area.code if area is not None else None,
+        area_code=area_code,
         voter_key=voter_key,
         live_slot=slot,
         channel=channel.value,
-        status=(BallotStatus.PENDING if channel == Channel.PAPER else BallotStatus.COUNTED).value,
+        status=status,
         content=record,
         receipt_hash=receipt.hash,
         receipt_nonce=nonce.hex(),
         batch_id=batch_id,
+        created_at=utcnow(),
+        superseded_at=None,
     )
-    session.add(ballot)
-    await session.flush()
-    await _hold_voting_open(session, round_id)
-    from stemmen.audit.log import log_ballot_event
-
-    # The events wait in audit_pending and enter the chain when sealed (stemmen.audit.log):
-    # no cast queues on the round's chain head.
-    if existing is not None:
-        await log_ballot_event(
-            session,
-            kind=BALLOT_SUPERSEDED,
-            actor=actor,
-            payload={"receipt": existing.receipt_hash, "by": receipt.hash},
-            round_id=round_id,
-        )
     payload: dict[str, Any] = {"receipt": receipt.hash, "channel": channel.value}
     if ruleset.is_budget and area is not None:
-        payload["area"] = area.code
+        payload["area"] = area_code
     if batch_id is not None:
         payload["batch"] = str(batch_id)
-    await log_ballot_event(
-        session, kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
+    accepted = ballot_event_insert(
+        kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
     )
-    return _Stored(ballot, receipt.code, existing is not None)
+    # The events wait in audit_pending and enter the chain when sealed (stemmen.audit.log):
+    # no cast queues on the round's chain head.
+    if held and existing is None and _dialect(session) == "postgresql":
+        # PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
+        await session.execute(accepted.add_cte(insert_ballot.cte("new_ballot")))
+    else:
+        await session.execute(insert_ballot)
+        if not held:
+            await _hold_voting_open(session, round_id)
+        if existing is not None:
+            await session.execute(
+                ballot_event_insert(
+                    kind=BALLOT_SUPERSEDED,
+                    actor=actor,
+                    payload={"receipt": existing.receipt_hash, "by": receipt.hash},
+                    round_id=round_id,
+                )
+            )
+        await session.execute(accepted)
+    return _Stored(
+        round_id, area_code, channel.value, status, receipt.hash, receipt.code, existing is not None
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.bind
+    return bind.dialect.name if bind is not None else ""
 
 
 async def _hold_voting_open(session: AsyncSession, round_id: str) -> None:
@@ -781,14 +851,13 @@ def _already_voted() -> Conflict:
 
 
 def _cast_receipt(stored: _Stored, valid: ValidBallot) -> CastReceipt:
-    ballot = stored.ballot
     return CastReceipt(
         receipt=stored.code,
-        receipt_hash=ballot.receipt_hash,
-        round=ballot.round_id,
-        area=ballot.area_code,
-        channel=ballot.channel,
-        status=ballot.status,
+        receipt_hash=stored.receipt_hash,
+        round=stored.round_id,
+        area=stored.area_code,
+        channel=stored.channel,
+        status=stored.status,
         replaced_earlier_ballot=stored.replaced,
         recorded=valid.as_json(),
         cost_cents=valid.cost_cents,
@@ -803,32 +872,117 @@ async def cast_ballot(
     chosen_area: str | None,
     raw_ballot: Mapping[str, Any],
 ) -> CastReceipt:
+    """Cast an online ballot. While voting is open and the worker knows the round's rule set
+    and ballot (both frozen), the round is read once, share-locked (its phase, rule set and
+    closing time) and nothing else is loaded; otherwise the round is loaded in full."""
+    cached = _frozen_cast(round_id, user, chosen_area)
+    if cached is not None:
+        ruleset_hash, ruleset, area, context = cached
+        held = _dialect(session) == "postgresql"
+
+        async def read() -> Any:
+            return (await session.execute(_CAST_QUERY, {"round_id": round_id})).first()
+
+        row = await (read() if session.in_transaction() else first_read(read, session.rollback))
+        if row is not None and row.ruleset_hash == ruleset_hash:
+            _require_voting_phase(
+                row.phase, "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
+            )
+            check_age_on(user, ruleset, row.ends_at)
+            return await _cast(
+                session, settings, user, round_id, ruleset, area, context, raw_ballot, held=held
+            )
     voting = await load_voting_round(session, round_id)
     _require_voting(
         voting.round, "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
     )
+    _remember_rules(round_id, voting)
     check_age(user, voting)
     area = voter_area(
         voting.ruleset, await round_areas(session, voting.round), user.areas, chosen_area
     )
     context = await ballot_context(session, voting, area)
-    valid = validate_ballot(voting.ruleset, context, raw_ballot)
-    record = ballot_record(voting.ruleset, round_id, area.code if area else None, valid)
+    return await _cast(
+        session, settings, user, round_id, voting.ruleset, area, context, raw_ballot, held=False
+    )
+
+
+# The cast's one read on the fast path: the round's phase, rule set and voting end, with the
+# round's row share-locked until commit (PostgreSQL: the close's UPDATE of the row waits for
+# the cast, and the phase seen here holds until it commits; SQLite ignores FOR SHARE, so the
+# cast re-checks the phase after its first write there, see _hold_voting_open).
+_CAST_QUERY = (
+    sa.select(col(Round.phase), col(Round.ruleset_hash), col(RoundPhase.ends_at))
+    .outerjoin(
+        RoundPhase,
+        sa.and_(
+            col(RoundPhase.round_id) == col(Round.id),
+            col(RoundPhase.phase) == Phase.VOTING.value,
+        ),
+    )
+    .where(col(Round.id) == sa.bindparam("round_id"))
+    .with_for_update(read=True, of=Round.__table__)  # type: ignore[attr-defined]
+)
+
+
+def _frozen_cast(
+    round_id: str, user: User, chosen_area: str | None
+) -> tuple[str, RuleSet, RoundArea | None, BallotContext] | None:
+    """The rule set, the voter's area and the ballot from the worker's caches, or None when
+    any of them is not cached, or the voter's area is refused (the full path refuses it,
+    after the checks that come first)."""
+    known = _VOTING_RULES.get(round_id)
+    frozen = _FROZEN.get((round_id, None))
+    if known is None or frozen is None:
+        return None
+    ruleset_hash, ruleset = known
+    try:
+        area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
+    except (Forbidden, InvalidInput):
+        return None
+    cached = _FROZEN.get((round_id, area.code if area is not None and ruleset.is_budget else ""))
+    if cached is None or cached.context is None:
+        return None
+    return ruleset_hash, ruleset, area, cached.context
+
+
+def _remember_rules(round_id: str, voting: VotingRound) -> None:
+    if len(_VOTING_RULES) >= _FROZEN_LIMIT:
+        _VOTING_RULES.clear()
+    _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset)
+
+
+async def _cast(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    round_id: str,
+    ruleset: RuleSet,
+    area: RoundArea | None,
+    context: BallotContext,
+    raw_ballot: Mapping[str, Any],
+    *,
+    held: bool,
+) -> CastReceipt:
+    valid = validate_ballot(ruleset, context, raw_ballot)
+    record = ballot_record(ruleset, round_id, area.code if area else None, valid)
     voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
     try:
-        stored = await _store(
+        stored = await _write(
             session,
-            voting=voting,
+            round_id=round_id,
+            ruleset=ruleset,
             voter_key=voter_key,
             area=area,
             record=record,
             channel=Channel.ONLINE,
             actor=user,
+            held=held,
         )
         await session.commit()
     except IntegrityError as error:
         await session.rollback()
-        raise (_raced() if voting.ruleset.ballot.revote_allowed else _already_voted()) from error
+        raise (_raced() if ruleset.ballot.revote_allowed else _already_voted()) from error
     except Conflict:
         await session.rollback()
         raise
