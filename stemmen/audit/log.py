@@ -230,26 +230,28 @@ async def log_ballot_event(
     the chain's head: it enters the chain when sealed (see the module text), timed to the
     hour of now."""
     await session.execute(
-        ballot_event_insert(kind=kind, actor=actor, payload=payload, round_id=round_id)
+        sa.insert(AuditPending.__table__),  # type: ignore[attr-defined]
+        ballot_event_row(kind=kind, actor=actor, payload=payload, round_id=round_id),
     )
 
 
-def ballot_event_insert(
+def ballot_event_row(
     *, kind: str, actor: User | str | None, payload: Mapping[str, Any], round_id: str
-) -> sa.Insert:
-    """The INSERT of :func:`log_ballot_event`, for a caller that sends it with other writes."""
+) -> dict[str, Any]:
+    """The audit_pending row of :func:`log_ballot_event`, for a caller that sends it with
+    other writes."""
     if kind not in HOURLY_KINDS:
         raise ValueError(f"only ballot events wait to be sealed, not {kind}")
     actor_role, actor_name = _actor(actor)
-    return sa.insert(AuditPending.__table__).values(  # type: ignore[attr-defined]
-        chain=round_id,
-        round_id=round_id,
-        kind=kind,
-        actor_role=actor_role,
-        actor=actor_name,
-        payload=to_canonical_value(payload, "payload"),
-        at=_moment(kind),
-    )
+    return {
+        "chain": round_id,
+        "round_id": round_id,
+        "kind": kind,
+        "actor_role": actor_role,
+        "actor": actor_name,
+        "payload": to_canonical_value(payload, "payload"),
+        "at": _moment(kind),
+    }
 
 
 async def seal_pending(

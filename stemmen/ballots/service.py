@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from stemmen.audit.chain import BALLOT_ACCEPTED, BALLOT_SUPERSEDED, PAPER_BATCH_CONFIRMED
+from stemmen.audit.models import AuditPending
 from stemmen.audit.receipts import (
     ReceiptCodeError,
     ballot_record_bytes,
@@ -663,6 +664,36 @@ class _Stored:
 
 
 _BALLOTS: sa.Table = Ballot.__table__  # type: ignore[attr-defined]
+_PENDING: sa.Table = AuditPending.__table__  # type: ignore[attr-defined]
+
+
+def _insert(table: sa.Table, prefix: str, columns: Sequence[str]) -> sa.Insert:
+    """An INSERT of one row built once, its values bound by name (``prefix`` + column)."""
+    return sa.insert(table).values(
+        {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+    )
+
+
+_BALLOT_COLUMNS = (
+    "round_id",
+    "area_code",
+    "voter_key",
+    "live_slot",
+    "channel",
+    "status",
+    "content",
+    "receipt_hash",
+    "receipt_nonce",
+    "batch_id",
+    "created_at",
+    "superseded_at",
+)
+_EVENT_COLUMNS = ("chain", "round_id", "kind", "actor_role", "actor", "payload", "at")
+_INSERT_BALLOT = _insert(_BALLOTS, "b_", _BALLOT_COLUMNS)
+_INSERT_EVENT = _insert(_PENDING, "e_", _EVENT_COLUMNS)
+# PostgreSQL runs a data-modifying WITH whether or not the statement reads it: the ballot and
+# its pending event in one round trip.
+_INSERT_BALLOT_AND_EVENT = _INSERT_EVENT.add_cte(_INSERT_BALLOT.cte("new_ballot"))
 
 
 async def _store(
@@ -719,7 +750,7 @@ async def _write(
     Leaves the commit to the caller; any IntegrityError from here means a concurrent ballot of
     the same voter won the slot (or the voter has voted, where that is not looked up).
     """
-    from stemmen.audit.log import ballot_event_insert
+    from stemmen.audit.log import ballot_event_row
 
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
     rules = ruleset.ballot
@@ -757,50 +788,52 @@ async def _write(
     receipt = make_receipt(ballot_record_bytes(record), nonce)
     area_code = area.code if area is not None else None
     status = (BallotStatus.PENDING if channel == Channel.PAPER else BallotStatus.COUNTED).value
-    insert_ballot = sa.insert(_BALLOTS).values(
-        round_id=round_id,
-        area_code=area_code,
-        voter_key=voter_key,
-        live_slot=slot,
-        channel=channel.value,
-        status=status,
-        content=record,
-        receipt_hash=receipt.hash,
-        receipt_nonce=nonce.hex(),
-        batch_id=batch_id,
-        created_at=utcnow(),
-        superseded_at=None,
-    )
+    ballot = {
+        "b_round_id": round_id,
+        "b_area_code": area_code,
+        "b_voter_key": voter_key,
+        "b_live_slot": slot,
+        "b_channel": channel.value,
+        "b_status": status,
+        "b_content": record,
+        "b_receipt_hash": receipt.hash,
+        "b_receipt_nonce": nonce.hex(),
+        "b_batch_id": batch_id,
+        "b_created_at": utcnow(),
+        "b_superseded_at": None,
+    }
     payload: dict[str, Any] = {"receipt": receipt.hash, "channel": channel.value}
     if ruleset.is_budget and area is not None:
         payload["area"] = area_code
     if batch_id is not None:
         payload["batch"] = str(batch_id)
-    accepted = ballot_event_insert(
-        kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id
+    accepted = _event(
+        ballot_event_row(kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id)
     )
     # The events wait in audit_pending and enter the chain when sealed (stemmen.audit.log):
     # no cast queues on the round's chain head.
     if held and existing is None and _dialect(session) == "postgresql":
-        # PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
-        await session.execute(accepted.add_cte(insert_ballot.cte("new_ballot")))
+        await session.execute(_INSERT_BALLOT_AND_EVENT, {**ballot, **accepted})
     else:
-        await session.execute(insert_ballot)
+        await session.execute(_INSERT_BALLOT, ballot)
         if not held:
             await _hold_voting_open(session, round_id)
         if existing is not None:
-            await session.execute(
-                ballot_event_insert(
-                    kind=BALLOT_SUPERSEDED,
-                    actor=actor,
-                    payload={"receipt": existing.receipt_hash, "by": receipt.hash},
-                    round_id=round_id,
-                )
+            superseded = ballot_event_row(
+                kind=BALLOT_SUPERSEDED,
+                actor=actor,
+                payload={"receipt": existing.receipt_hash, "by": receipt.hash},
+                round_id=round_id,
             )
-        await session.execute(accepted)
+            await session.execute(_INSERT_EVENT, _event(superseded))
+        await session.execute(_INSERT_EVENT, accepted)
     return _Stored(
         round_id, area_code, channel.value, status, receipt.hash, receipt.code, existing is not None
     )
+
+
+def _event(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"e_" + name: value for name, value in row.items()}
 
 
 def _dialect(session: AsyncSession) -> str:
