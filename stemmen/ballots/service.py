@@ -754,10 +754,12 @@ async def _write(
 
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
     rules = ruleset.ballot
+    # Core statements on the session's connection: no ORM execution machinery per statement.
+    connection = await session.connection()
     existing = None
     if rules.revote_allowed or rules.paper_online_exclusive or channel != Channel.ONLINE:
         existing = (
-            await session.execute(
+            await connection.execute(
                 sa.select(_BALLOTS.c.id, _BALLOTS.c.channel, _BALLOTS.c.receipt_hash).where(
                     _BALLOTS.c.live_slot == slot
                 )
@@ -777,12 +779,12 @@ async def _write(
             )
         if not rules.revote_allowed:
             raise _already_voted()
-        retired = await session.execute(
+        retired = await connection.execute(
             sa.update(_BALLOTS)
             .where(_BALLOTS.c.id == existing.id, _BALLOTS.c.live_slot == slot)
             .values(live_slot=None, status=BallotStatus.SUPERSEDED.value, superseded_at=utcnow())
         )
-        if retired.rowcount != 1:  # type: ignore[attr-defined]
+        if retired.rowcount != 1:
             raise _raced()
     nonce = new_nonce()
     receipt = make_receipt(ballot_record_bytes(record), nonce)
@@ -813,9 +815,9 @@ async def _write(
     # The events wait in audit_pending and enter the chain when sealed (stemmen.audit.log):
     # no cast queues on the round's chain head.
     if held and existing is None and _dialect(session) == "postgresql":
-        await session.execute(_INSERT_BALLOT_AND_EVENT, {**ballot, **accepted})
+        await connection.execute(_INSERT_BALLOT_AND_EVENT, {**ballot, **accepted})
     else:
-        await session.execute(_INSERT_BALLOT, ballot)
+        await connection.execute(_INSERT_BALLOT, ballot)
         if not held:
             await _hold_voting_open(session, round_id)
         if existing is not None:
@@ -825,8 +827,8 @@ async def _write(
                 payload={"receipt": existing.receipt_hash, "by": receipt.hash},
                 round_id=round_id,
             )
-            await session.execute(_INSERT_EVENT, _event(superseded))
-        await session.execute(_INSERT_EVENT, accepted)
+            await connection.execute(_INSERT_EVENT, _event(superseded))
+        await connection.execute(_INSERT_EVENT, accepted)
     return _Stored(
         round_id, area_code, channel.value, status, receipt.hash, receipt.code, existing is not None
     )
@@ -914,7 +916,9 @@ async def cast_ballot(
         held = _dialect(session) == "postgresql"
 
         async def read() -> Any:
-            return (await session.execute(_CAST_QUERY, {"round_id": round_id})).first()
+            return (
+                await (await session.connection()).execute(_CAST_QUERY, {"round_id": round_id})
+            ).first()
 
         row = await (read() if session.in_transaction() else first_read(read, session.rollback))
         if row is not None and row.ruleset_hash == ruleset_hash:
