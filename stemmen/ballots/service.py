@@ -116,6 +116,17 @@ async def get_round(session: AsyncSession, round_id: str) -> Round:
     return found
 
 
+def _with_voting_end(query: Any) -> Any:
+    """The query with the round's voting phase row joined, for its scheduled end (if any)."""
+    return query.outerjoin(
+        RoundPhase,
+        sa.and_(
+            col(RoundPhase.round_id) == col(Round.id),
+            col(RoundPhase.phase) == Phase.VOTING.value,
+        ),
+    )
+
+
 async def load_voting_round(session: AsyncSession, round_id: str) -> VotingRound:
     """The round and the scheduled end of its voting, in one query; the rule set from cache.
     As a session's first statement it skips the connection check and repeats on a fresh
@@ -124,15 +135,9 @@ async def load_voting_round(session: AsyncSession, round_id: str) -> VotingRound
     async def read() -> Any:
         return (
             await session.execute(
-                sa.select(Round, col(RoundPhase.ends_at))
-                .outerjoin(
-                    RoundPhase,
-                    sa.and_(
-                        col(RoundPhase.round_id) == col(Round.id),
-                        col(RoundPhase.phase) == Phase.VOTING.value,
-                    ),
+                _with_voting_end(sa.select(Round, col(RoundPhase.ends_at))).where(
+                    col(Round.id) == round_id
                 )
-                .where(col(Round.id) == round_id)
             )
         ).first()
 
@@ -512,7 +517,7 @@ def _body_key(
 
 
 # The round's state and whether the voter's live slot is taken, in one statement.
-_BALLOT_QUERY = (
+_BALLOT_QUERY = _with_voting_end(
     sa.select(
         col(Round.phase),
         col(Round.title),
@@ -521,15 +526,7 @@ _BALLOT_QUERY = (
         col(RoundPhase.ends_at),
         sa.exists().where(col(Ballot.live_slot) == sa.bindparam("slot")).label("voted"),
     )
-    .outerjoin(
-        RoundPhase,
-        sa.and_(
-            col(RoundPhase.round_id) == col(Round.id),
-            col(RoundPhase.phase) == Phase.VOTING.value,
-        ),
-    )
-    .where(col(Round.id) == sa.bindparam("round_id"))
-)
+).where(col(Round.id) == sa.bindparam("round_id"))
 
 
 async def read_ballot_json(
@@ -949,14 +946,7 @@ async def cast_ballot(
 # the cast, and the phase seen here holds until it commits; SQLite ignores FOR SHARE, so the
 # cast re-checks the phase after its first write there, see _hold_voting_open).
 _CAST_QUERY = (
-    sa.select(col(Round.phase), col(Round.ruleset_hash), col(RoundPhase.ends_at))
-    .outerjoin(
-        RoundPhase,
-        sa.and_(
-            col(RoundPhase.round_id) == col(Round.id),
-            col(RoundPhase.phase) == Phase.VOTING.value,
-        ),
-    )
+    _with_voting_end(sa.select(col(Round.phase), col(Round.ruleset_hash), col(RoundPhase.ends_at)))
     .where(col(Round.id) == sa.bindparam("round_id"))
     .with_for_update(read=True, of=Round.__table__)  # type: ignore[attr-defined]
 )
