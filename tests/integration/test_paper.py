@@ -228,6 +228,31 @@ async def test_the_round_cannot_close_while_a_paper_batch_is_open(client: Any, a
     await close(client, auth, budget.round_id)
 
 
+async def test_paper_ballots_are_entered_and_confirmed_only_while_voting_is_open(
+    client: Any, auth: Any
+) -> None:
+    # Paper counted after the polls close must be entered before the round closes: the close
+    # seals the ballot tree in the same transaction (docs/bundle.md, section 9).
+    budget = await open_budget_round(client, auth)
+    code = budget.ballot["WK026802"][0][0]
+    batch = await open_batch(client, auth, budget.round_id)
+    await enter(client, auth, budget.round_id, batch, "r9", "WK026802", {"approvals": [code]})
+    assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
+    await close(client, auth, budget.round_id)
+    late = [
+        await client.post(
+            f"/api/rounds/{budget.round_id}/paper-batches",
+            json={"label": "nagekomen"},
+            headers=official(auth, CLERK),
+        ),
+        await enter(client, auth, budget.round_id, batch, "r10", "WK026802", {"approvals": [code]}),
+        await confirm(client, auth, budget.round_id, batch),
+    ]
+    for response in late:
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "voting_not_open"
+
+
 async def test_paper_is_refused_where_the_rule_set_only_allows_online_voting(
     client: Any, auth: Any
 ) -> None:

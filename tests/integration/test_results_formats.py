@@ -107,3 +107,37 @@ async def test_channel_weights_make_paper_and_online_each_half_of_the_outcome(
     assert "voter_id;vote;nonce;voting_method" in pb
     assert pb.count(";paper") == 1
     assert_verified(await bundle_of(settings, budget.round_id))
+
+
+async def test_without_channel_weights_the_record_has_no_channel_column_and_the_log_has_it(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    from tests.integration.test_paper import confirm, enter, open_batch
+
+    budget = await open_budget_round(client, auth)  # online and paper, no channel_weights
+    east = [code for code, _ in budget.ballot["WK026801"]]
+    online = await cast_ok(
+        client, auth, budget.round_id, "o1", "WK026801", {"approvals": [east[1]]}
+    )
+    batch = await open_batch(client, auth, budget.round_id)
+    paper = await enter(
+        client, auth, budget.round_id, batch, "p1", "WK026801", {"approvals": [east[0]]}
+    )
+    assert paper.status_code == 201, paper.text
+    assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    pb = (await client.get(f"/api/rounds/{budget.round_id}/cast-vote-record?area=WK026801")).text
+    assert "voter_id;vote;nonce\n" in pb.replace("\r\n", "\n")
+    assert "voting_method" not in pb
+    bundle = await bundle_of(settings, budget.round_id)
+    channels = {
+        entry["payload"]["receipt"]: entry["payload"]["channel"]
+        for entry in bundle["log"]["entries"]
+        if entry["kind"] == "ballot.accepted"
+    }
+    assert channels == {
+        online["receipt_hash"]: "online",
+        paper.json()["receipt_hash"]: "paper",
+    }
+    assert_verified(bundle)
