@@ -64,6 +64,19 @@ async def confirm(
     )
 
 
+async def confirmed_paper_ballot(
+    client: Any, auth: Any, round_id: str, voter: str, area: str, ballot: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """One paper ballot in a batch of its own, entered by one clerk and confirmed by another:
+    it counts. The batch, and the entry's receipt."""
+    batch = await open_batch(client, auth, round_id)
+    entered = await enter(client, auth, round_id, batch, voter, area, ballot)
+    assert entered.status_code == 201, entered.text
+    confirmed = await confirm(client, auth, round_id, batch)
+    assert confirmed.status_code == 200, confirmed.text
+    return batch, entered.json()
+
+
 async def test_paper_ballots_count_only_after_a_second_official_confirms_their_batch(
     client: Any, auth: Any, settings: Any
 ) -> None:
@@ -235,9 +248,9 @@ async def test_paper_ballots_are_entered_and_confirmed_only_while_voting_is_open
     # seals the ballot tree in the same transaction (docs/bundle.md, section 9).
     budget = await open_budget_round(client, auth)
     code = budget.ballot["WK026802"][0][0]
-    batch = await open_batch(client, auth, budget.round_id)
-    await enter(client, auth, budget.round_id, batch, "r9", "WK026802", {"approvals": [code]})
-    assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
+    batch, _ = await confirmed_paper_ballot(
+        client, auth, budget.round_id, "r9", "WK026802", {"approvals": [code]}
+    )
     await close(client, auth, budget.round_id)
     late = [
         await client.post(
