@@ -321,12 +321,18 @@ def round_forms(page: str, round_id: str) -> list[str]:
     return re.findall(rf'<form[^>]*action="(/manage/rounds/{round_id}/[^"]*)"', page)
 
 
+async def team_round_page(client: Any, auth: Any, token: Any, subject: str) -> tuple[str, str]:
+    """A round-team round (team_round) and its officials' page, signed in as ``subject``:
+    the round's id and the page's path."""
+    budget, _ = await team_round(client, auth)
+    sign_in(client, token, "official", subject)
+    return budget.round_id, f"/manage/rounds/{budget.round_id}"
+
+
 async def test_the_round_page_shows_the_team_and_lets_the_team_change_it(
     client: Any, auth: Any, token: Any
 ) -> None:
-    budget, _ = await team_round(client, auth)
-    manage = f"/manage/rounds/{budget.round_id}"
-    sign_in(client, token, "official", CREATOR)
+    round_id, manage = await team_round_page(client, auth, token, CREATOR)
     page = text_of((await client.get(manage)).text)
     assert "Team van de ronde" in page
     assert "alleen het team van deze ronde en beheerders" in page
@@ -336,7 +342,7 @@ async def test_the_round_page_shows_the_team_and_lets_the_team_change_it(
     added = await submit(client, manage, f"{manage}/team", {"subject": COLLEAGUE})
     assert added.status_code == 200, text_of(added.text)
     assert f"{COLLEAGUE} · toegevoegd door {CREATOR}" in text_of(added.text)
-    team = await client.get(f"/api/rounds/{budget.round_id}/team", headers=auth("official"))
+    team = await client.get(f"/api/rounds/{round_id}/team", headers=auth("official"))
     assert [m["subject"] for m in team.json()["members"]] == [CREATOR, COLLEAGUE]
 
     # Refusals come back on the page in the official's language; nothing changes.
@@ -357,7 +363,7 @@ async def test_the_round_page_shows_the_team_and_lets_the_team_change_it(
     removed = await submit(client, manage, f"{manage}/team/remove", {"subject": COLLEAGUE})
     assert removed.status_code == 200, text_of(removed.text)
     assert COLLEAGUE not in text_of(removed.text)
-    log = (await client.get(f"/api/rounds/{budget.round_id}/log", headers=auth("official"))).json()
+    log = (await client.get(f"/api/rounds/{round_id}/log", headers=auth("official"))).json()
     assert [e["payload"] for e in log["entries"] if e["kind"] == "round.changed"][-2:] == [
         {"team_member_added": COLLEAGUE},
         {"team_member_removed": COLLEAGUE},
@@ -367,15 +373,13 @@ async def test_the_round_page_shows_the_team_and_lets_the_team_change_it(
 async def test_an_outsider_sees_a_notice_and_the_team_instead_of_forms_that_would_be_refused(
     client: Any, auth: Any, token: Any
 ) -> None:
-    budget, _ = await team_round(client, auth)
-    manage = f"/manage/rounds/{budget.round_id}"
-    sign_in(client, token, "official", CREATOR)
-    assert round_forms((await client.get(manage)).text, budget.round_id)  # the team has forms
+    round_id, manage = await team_round_page(client, auth, token, CREATOR)
+    assert round_forms((await client.get(manage)).text, round_id)  # the team has forms
 
     sign_in(client, token, "official", OUTSIDER)
     response = await client.get(manage)
     assert response.status_code == 200
-    assert round_forms(response.text, budget.round_id) == []
+    assert round_forms(response.text, round_id) == []
     assert 'role="note"' in response.text
     page = text_of(response.text)
     assert "U kunt deze ronde bekijken, maar niet wijzigen: u hoort niet bij het team." in page
@@ -389,7 +393,7 @@ async def test_an_outsider_sees_a_notice_and_the_team_instead_of_forms_that_woul
     # An admin on no team is no outsider: the page offers the forms and the team change.
     sign_in(client, token, "admin", "beheerder")
     admin_page = (await client.get(manage)).text
-    assert f"{manage}/team" in round_forms(admin_page, budget.round_id)
+    assert f"{manage}/team" in round_forms(admin_page, round_id)
     assert "niet bij het team" not in text_of(admin_page)
 
 
