@@ -1,7 +1,7 @@
 """Max-welfare against pabutools' max_additive_utilitarian_welfare.
 
 Optimal sets can tie, and pabutools' default algorithm returns one of them it does not specify
-(on Toulouse 2022 which one changes with PYTHONHASHSEED: it iterates over a set of projects).
+(it walks its Instance, a Python set: on Toulouse 2022 the choice changes with PYTHONHASHSEED).
 So the welfare values are compared always, the selections where the optimum is unique, and
 where it is not, our set must be one of the optima pabutools' ILP lists.
 """
