@@ -258,6 +258,10 @@ class _Wallets:
     Ballots that have paid the same shares hold the same money and share one wallet: wallet w
     holds ``(offsets[w] + slopes[w] * s) / denominator`` per unit of weight, and
     ``values[w] / (denominator * q)`` at the current start s = p/q.
+
+    A purchase may raise the common denominator; wallets are brought to it only when they are
+    read (``refresh``), not all at every purchase. Each wallet remembers which of the common
+    denominators so far it was written at; until refreshed, its numbers are over that one.
     """
 
     def __init__(self, ballot_count: int, start: Fraction, *, affine: bool) -> None:
@@ -279,42 +283,94 @@ class _Wallets:
         # (prices use it to find who pays all they have, then settle that exactly).
         self.approx: FloatArray = np.empty(64, dtype=np.float64)
         self.approx[0] = float(start)
+        # The common denominators so far (the last is ``denominator``), and for every wallet
+        # the position in that list of the one its numbers are over.
+        self.denominators: list[int] = [self.denominator]
+        self.written_at: list[int] = [0]
+        self._factors: dict[int, int] = {}  # position -> denominator // denominators[position]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         self._compacted_size = 1
 
-    def _approximate(self, first: int) -> None:
-        """Fill ``approx`` for the wallets from ``first`` on (integer division rounds right)."""
+    def _created(self, first: int) -> None:
+        """Book the wallets from ``first`` on, just written over the current denominator."""
         size = len(self.values)
-        if size > len(self.approx):
-            grown = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
-            grown[:first] = self.approx[:first]
-            self.approx = grown
+        self.written_at.extend([len(self.denominators) - 1] * (size - first))
+        if not self.affine:
+            if size > len(self.approx):
+                approx = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
+                approx[:first] = self.approx[:first]
+                self.approx = approx
+            # Integer true division rounds right: the nearest float.
+            denominator = self.denominator
+            self.approx[first:size] = [value / denominator for value in self.values[first:size]]
+
+    def refresh(self, wallets: list[int]) -> None:
+        """Bring the given wallets (each once) to the current denominator, so that their
+        ``values``, ``offsets`` and ``slopes`` may be read."""
+        current = len(self.denominators) - 1
+        if current == 0:
+            return
+        written_at = self.written_at
+        stale = [wallet for wallet in wallets if written_at[wallet] != current]
+        if not stale:
+            return
+        factors = self._factors
         denominator = self.denominator
-        self.approx[first:size] = [value / denominator for value in self.values[first:size]]
+        denominators = self.denominators
+        values, offsets, slopes = self.values, self.offsets, self.slopes
+        affine = self.affine
+        for wallet in stale:
+            position = written_at[wallet]
+            written_at[wallet] = current
+            factor = factors.get(position)
+            if factor is None:
+                factor = factors[position] = denominator // denominators[position]
+            values[wallet] *= factor  # in constant mode, also the offset (the same list)
+            if affine:
+                offsets[wallet] *= factor
+                slopes[wallet] *= factor
+
+    @staticmethod
+    def _used_wallets(keys: IntArray, stride: int) -> list[int]:
+        """The wallets (each once) of sorted keys ``wallet * stride + utility``."""
+        return list(dict.fromkeys((keys // stride).tolist()))
 
     def groups(
         self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
     ) -> list[tuple[int, int, int, int]]:
         """(money value, utility, weight, wallet) of the supporters, grouped."""
+        return list(zip(*self.columns(supporters, weights, utilities), strict=True))
+
+    def columns(
+        self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
+    ) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The supporters grouped by wallet and utility: one list each of the groups' money
+        values, utilities, weights and wallets (refreshed, so their numbers may be read)."""
         wallets = self.wallet_of[supporters]
         values = self.values
         if utilities is None:
             counts = np.bincount(wallets, weights=weights)
-            present = np.flatnonzero(counts)
-            return [
-                (values[wallet], 1, weight, wallet)
-                for wallet, weight in zip(
-                    present.tolist(), counts[present].astype(np.int64).tolist(), strict=True
-                )
-            ]
+            present = counts.nonzero()[0]
+            members = present.tolist()
+            self.refresh(members)
+            return (
+                list(map(values.__getitem__, members)),
+                [1] * len(members),
+                counts[present].astype(np.int64).tolist(),
+                members,
+            )
         stride = int(utilities.max()) + 1
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        self.refresh(self._used_wallets(keys, stride))
         counts = np.bincount(inverse.ravel(), weights=weights)
-        result = []
-        for key, weight in zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True):
-            wallet, utility = divmod(key, stride)
-            result.append((values[wallet], utility, weight, wallet))
-        return result
+        owners, units = np.divmod(keys, stride)
+        members = owners.tolist()
+        return (
+            list(map(values.__getitem__, members)),
+            units.tolist(),
+            counts.astype(np.int64).tolist(),
+            members,
+        )
 
     def pay(
         self,
@@ -330,14 +386,9 @@ class _Wallets:
         offset, slope, denominator = offset // shared, slope // shared, denominator // shared
         common = lcm(self.denominator, denominator)
         if common != self.denominator:
-            factor = common // self.denominator
-            self.offsets = [value * factor for value in self.offsets]
-            if self.affine:
-                self.slopes = [value * factor for value in self.slopes]
-                self.values = [value * factor for value in self.values]
-            else:
-                self.values = self.offsets
             self.denominator = common
+            self.denominators.append(common)
+            self._factors = {}
         factor = common // denominator
         offset *= factor
         slope *= factor
@@ -347,16 +398,19 @@ class _Wallets:
         wallets = self.wallet_of[supporters]
         if utilities is None:
             # Counting, not sorting: the wallets in use, then a lookup to their successors.
-            keys = np.flatnonzero(np.bincount(wallets, minlength=len(self.values)))
+            keys = np.bincount(wallets, minlength=len(self.values)).nonzero()[0]
             inverse = wallets
             stride = 0
+            self.refresh(keys.tolist())
         else:
             stride = int(utilities.max()) + 1
             keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+            self.refresh(self._used_wallets(keys, stride))
         offsets, slopes, values = self.offsets, self.slopes, self.values
         p, q = self.p, self.q
         new_wallets: list[int] = []
         created: dict[tuple[int, int], int] = {}
+        first = len(values)
         for key in keys.tolist():
             wallet, utility = divmod(key, stride) if stride else (key, 1)
             left_offset = offsets[wallet] - offset * utility
@@ -372,6 +426,7 @@ class _Wallets:
                 slopes.append(left_slope)
                 values.append(value)
             new_wallets.append(target)
+        self._created(first)
         successors = np.asarray(new_wallets, dtype=np.int64)
         if stride:
             self.wallet_of[supporters] = successors[inverse.ravel()]
@@ -388,17 +443,19 @@ class _Wallets:
         values = self.values
         if utilities is None:
             # Which wallets the supporters use, without sorting them.
-            used = np.flatnonzero(np.bincount(wallets, minlength=len(values)))
+            used = np.bincount(wallets, minlength=len(values)).nonzero()[0]
+            used_list = used.tolist()
+            self.refresh(used_list)
             lefts = [
                 money - price if money > price else 0
-                for money in map(values.__getitem__, used.tolist())
+                for money in map(values.__getitem__, used_list)
             ]
             # One new wallet per distinct amount left, in order of first appearance.
             first = len(values)
             distinct = list(dict.fromkeys(lefts))
             position = {left: first + offset for offset, left in enumerate(distinct)}
             values.extend(distinct)
-            self._approximate(first)
+            self._created(first)
             targets = list(map(position.__getitem__, lefts))
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[used] = np.asarray(targets, dtype=np.int64)
@@ -408,6 +465,7 @@ class _Wallets:
             return
         stride = int(utilities.max()) + 1
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        self.refresh(self._used_wallets(keys, stride))
         new_wallets: list[int] = []
         created: dict[int, int] = {}
         first = len(values)
@@ -419,41 +477,35 @@ class _Wallets:
                 target = created[left] = len(values)
                 values.append(left)
             new_wallets.append(target)
-        self._approximate(first)
+        self._created(first)
         self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
     def _compact(self) -> None:
-        """Forget wallets no ballot uses any more and merge wallets holding the same money."""
-        used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
+        """Forget the wallets no ballot uses any more.
+
+        Wallets holding the same money are not looked for: apart from those left with
+        nothing (at most one a purchase), ballots that paid for different projects almost
+        never hold exactly the same money, and a price does not depend on how wallets are
+        grouped."""
+        used = np.bincount(self.wallet_of, minlength=len(self.values)).nonzero()[0]
+        kept = used.tolist()
         remap = np.zeros(len(self.values), dtype=np.int64)
-        offsets: list[int] = []
-        slopes: list[int] = []
-        values: list[int] = []
-        position_of: dict[tuple[int, int], int] = {}
-        targets: list[int] = []
-        slopes_of = self.slopes if self.affine else [0] * len(self.values)
-        for wallet in used.tolist():
-            key = (self.offsets[wallet], slopes_of[wallet])
-            position = position_of.get(key)
-            if position is None:
-                position = position_of[key] = len(values)
-                offsets.append(key[0])
-                slopes.append(key[1])
-                values.append(self.values[wallet])
-            targets.append(position)
-        moved = np.asarray(targets, dtype=np.int64)
-        remap[used] = moved
+        remap[used] = np.arange(len(kept), dtype=np.int64)
         self.wallet_of = remap[self.wallet_of]
+        self.written_at = list(map(self.written_at.__getitem__, kept))
+        values = list(map(self.values.__getitem__, kept))
         if self.affine:
-            self.offsets, self.slopes, self.values = offsets, slopes, values
+            self.values = values
+            self.offsets = list(map(self.offsets.__getitem__, kept))
+            self.slopes = list(map(self.slopes.__getitem__, kept))
         else:
-            self.offsets = self.values = offsets
-            approx = np.empty(max(64, 2 * len(values)), dtype=np.float64)
-            approx[moved] = self.approx[used]
+            self.offsets = self.values = values
+            approx = np.empty(max(64, 2 * len(kept)), dtype=np.float64)
+            approx[: len(kept)] = self.approx[used]
             self.approx = approx
-        self._compacted_size = len(values)
+        self._compacted_size = len(kept)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
         """Total money the supporters have left (minor units)."""
@@ -499,7 +551,7 @@ def _price(
     utilities = electorate.utilities[index]
     if utilities is None and not wallets.affine:
         return _plain_price(wallets, electorate, index, cost)
-    groups = wallets.groups(
+    values, units, weights, members = wallets.columns(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
     denominator = wallets.denominator
@@ -507,56 +559,95 @@ def _price(
     need = cost * denominator * q
     rich_utility = electorate.total_utility[index]
     # Usual case: every supporter can pay the equal share, which also settles affordability.
-    everyone_pays = (
-        utilities is None and min(value for value, _, _, _ in groups) * rich_utility >= need
-    )
-    affordable = (everyone_pays and not horizon.enabled) or sum(
-        value * weight for value, _, weight, _ in groups
-    ) >= need
+    everyone_pays = utilities is None and min(values) * rich_utility >= need
     offsets, slopes = wallets.offsets, wallets.slopes
     if horizon.enabled:
-        horizon.keep(
-            sum(offsets[wallet] * weight for _, _, weight, wallet in groups) - cost * denominator,
-            sum(slopes[wallet] * weight for _, _, weight, wallet in groups),
-            zero_allowed=affordable,
-        )
+        offset_sum = sum(map(mul, map(offsets.__getitem__, members), weights))
+        slope_sum = sum(map(mul, map(slopes.__getitem__, members), weights))
+        affordable = offset_sum * q + slope_sum * p >= need
+        horizon.keep(offset_sum - cost * denominator, slope_sum, zero_allowed=affordable)
+    else:
+        affordable = everyone_pays or sum(map(mul, values, weights)) >= need
     if not affordable:
         return None
-    poor: list[tuple[int, int, int, int]] = []
+    count = len(values)
     if utilities is None:
-        ordered = [] if everyone_pays else sorted(groups)
+        order = [] if everyone_pays else sorted(range(count), key=values.__getitem__)
     else:
-        ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
+        order = sorted(range(count), key=lambda group: Fraction(values[group], units[group]))
     paid_by_poor = 0
-    for group in ordered:
-        value, utility, weight, _ = group
+    poor_count = 0
+    for group in order:
+        value, utility = values[group], units[group]
         if value * rich_utility >= (need - paid_by_poor) * utility:
             break
+        weight = weights[group]
         paid_by_poor += value * weight
         rich_utility -= weight * utility
-        poor.append(group)
+        poor_count += 1
+    poor = order[:poor_count]
     # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
-    offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
-    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor) if wallets.affine else 0
-    if horizon.enabled:
-        poor_wallets = {(group[3], group[1]) for group in poor}
-        for _, utility, _, wallet in groups:
-            horizon.keep(
-                offsets[wallet] * rich_utility - utility * offset,
-                slopes[wallet] * rich_utility - utility * slope,
-                zero_allowed=(wallet, utility) not in poor_wallets,
-            )
+    offset = cost * denominator - sum(offsets[members[group]] * weights[group] for group in poor)
+    slope = -sum(slopes[members[group]] * weights[group] for group in poor) if wallets.affine else 0
+    if horizon.enabled and not horizon.stuck:
+        _keep_sides(horizon, values, units, members, wallets, poor, rich_utility, offset, slope)
     payment_denominator = rich_utility * denominator
     payment = Fraction(offset * q + slope * p, payment_denominator * q)
     scale = electorate.utility_scale[index]
     return _Price(
         rho=payment / scale,
         payment=payment,
-        paid_all=Fraction(sum(group[2] for group in poor), electorate.weight_scale),
+        paid_all=Fraction(sum(weights[group] for group in poor), electorate.weight_scale),
         offset=offset,
         slope=slope,
         denominator=payment_denominator * scale,
     )
+
+
+def _keep_sides(
+    horizon: _Horizon,
+    values: list[int],
+    units: list[int],
+    members: list[int],
+    wallets: _Wallets,
+    poor: list[int],
+    rich_utility: int,
+    offset: int,
+    slope: int,
+) -> None:
+    """What ``horizon.keep`` does for every group: the poor must stay below the payment
+    (offset + slope*s) / rich_utility per unit of utility, the others at or above it.
+
+    The same as calling it once a group, with fewer calls: only the group that would stop the
+    horizon, and the one whose sign could change soonest, are handed to it (the horizon keeps
+    the smallest such start, so the others would not change it)."""
+    offsets, slopes = wallets.offsets, wallets.slopes
+    payment_now = offset * wallets.q + slope * wallets.p
+    poor_groups = set(poor)
+    best: tuple[int, int, int, int] | None = None  # (root numerator, denominator > 0, alpha, beta)
+    for group, wallet in enumerate(members):
+        utility = units[group]
+        beta = slopes[wallet] * rich_utility - utility * slope
+        if beta == 0:
+            continue
+        # alpha*q + beta*p, the group's money minus its payment (times rich_utility) now.
+        now = values[group] * rich_utility - utility * payment_now
+        zero_allowed = group not in poor_groups
+        if now == 0:
+            if zero_allowed and beta > 0:
+                continue
+            horizon.keep(
+                offsets[wallet] * rich_utility - utility * offset, beta, zero_allowed=zero_allowed
+            )
+            return  # the horizon is stuck: nothing more can change it
+        if (now > 0) == (beta > 0):
+            continue  # moving away from zero as s grows
+        alpha = offsets[wallet] * rich_utility - utility * offset
+        numerator, denominator = (-alpha, beta) if beta > 0 else (alpha, -beta)
+        if best is None or numerator * best[1] < best[0] * denominator:
+            best = (numerator, denominator, alpha, beta)
+    if best is not None:
+        horizon.keep(best[2], best[3], zero_allowed=True)
 
 
 # Floats decide only what they decide with this relative margin to spare (their errors are
@@ -628,6 +719,7 @@ def _split_price(
     poor = approx < guess
     values = wallets.values
     poor_wallets = present[poor].tolist()
+    wallets.refresh(poor_wallets)
     poor_weights = weights[poor].astype(np.int64).tolist()
     paid_by_poor = sum(map(mul, map(values.__getitem__, poor_wallets), poor_weights))
     poor_weight = sum(poor_weights)
@@ -666,7 +758,9 @@ def _exact_plain_price(
 ) -> _Price | None:
     """``_plain_price`` with exact integers only."""
     weights = counts.astype(np.int64).tolist()
-    money = list(map(wallets.values.__getitem__, present.tolist()))
+    present_list = present.tolist()
+    wallets.refresh(present_list)
+    money = list(map(wallets.values.__getitem__, present_list))
     denominator = wallets.denominator
     need = cost * denominator
     rich = electorate.total_utility[index]
