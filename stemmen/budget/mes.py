@@ -289,6 +289,9 @@ class _Wallets:
         self.written_at: list[int] = [0]
         self._factors: dict[int, int] = {}  # position -> denominator // denominators[position]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
+        # Constant money only: ``approx`` of every ballot's wallet, so that a price can look at
+        # its supporters' money without grouping them first.
+        self.ballot_approx: FloatArray = np.full(ballot_count, self.approx[0], dtype=np.float64)
         self._compacted_size = 1
 
     def _created(self, first: int) -> None:
@@ -459,7 +462,9 @@ class _Wallets:
             targets = list(map(position.__getitem__, lefts))
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[used] = np.asarray(targets, dtype=np.int64)
-            self.wallet_of[supporters] = lookup[wallets]
+            successors = lookup[wallets]
+            self.wallet_of[supporters] = successors
+            self.ballot_approx[supporters] = self.approx[successors]
             if len(values) > 2 * self._compacted_size + 64:
                 self._compact()
             return
@@ -478,7 +483,9 @@ class _Wallets:
                 values.append(left)
             new_wallets.append(target)
         self._created(first)
-        self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        successors = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        self.wallet_of[supporters] = successors
+        self.ballot_approx[supporters] = self.approx[successors]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
@@ -665,27 +672,27 @@ def _plain_price(
     Floats find who pays all they have; the payment is then computed exactly and the split
     checked against it (it is right when every poor supporter has less than the payment and
     every other at least as much: the payment then solves sum min(money, payment) = cost)."""
-    counts = np.bincount(
-        wallets.wallet_of[electorate.supporters[index]],
-        weights=electorate.supporter_weights[index],
-    )
-    present = np.flatnonzero(counts)
+    supporters = electorate.supporters[index]
+    rich = electorate.total_utility[index]
+    equal_share = cost / rich
+    # First by the supporters' money one by one, without grouping them: the usual answers.
+    money = wallets.ballot_approx[supporters]
+    lowest = float(money.min())
+    if lowest > equal_share * (1 + _MARGIN):
+        denominator = wallets.denominator
+        need = cost * denominator
+        payment = Fraction(need, rich * denominator)
+        scale = electorate.utility_scale[index]
+        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
+    total = float(money @ electorate.supporter_weights[index])
+    if total < cost * (1 - _MARGIN):
+        return None
+    counts = np.bincount(wallets.wallet_of[supporters], weights=electorate.supporter_weights[index])
+    present = counts.nonzero()[0]
     weights = counts[present]
     if len(present) < _FLOAT_GROUPS:
         return _exact_plain_price(wallets, electorate, index, cost, present, weights)
     approx = wallets.approx[present]
-    denominator = wallets.denominator
-    need = cost * denominator
-    rich = electorate.total_utility[index]
-    scale = electorate.utility_scale[index]
-    equal_share = cost / rich
-    lowest = float(approx.min())
-    if lowest > equal_share * (1 + _MARGIN):
-        payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
-    total = float(approx @ weights)
-    if total < cost * (1 - _MARGIN):
-        return None
     if lowest < equal_share * (1 - _MARGIN) and total > cost * (1 + _MARGIN):
         priced = _split_price(wallets, electorate, index, cost, present, approx, weights)
         if priced is not None:
