@@ -673,6 +673,12 @@ def _plain_price(
     checked against it (it is right when every poor supporter has less than the payment and
     every other at least as much: the payment then solves sum min(money, payment) = cost)."""
     supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS:
+        counts = np.bincount(
+            wallets.wallet_of[supporters], weights=electorate.supporter_weights[index]
+        )
+        present = counts.nonzero()[0]
+        return _exact_plain_price(wallets, electorate, index, cost, present, counts[present])
     rich = electorate.total_utility[index]
     equal_share = cost / rich
     # First by the supporters' money one by one, without grouping them: the usual answers.
