@@ -252,6 +252,22 @@ class _Horizon:
         return self.limit
 
 
+# Integers up to this many bits convert to floats without overflow, with room to spare.
+_FLOAT_BITS = 1000
+
+
+def _quotients(numerators: list[int], denominator: int) -> list[float]:
+    """Every numerator / denominator as a float, within a few units in the last place (float
+    division after rounding both; exact integer division when they are too large for that)."""
+    if not numerators:
+        return []
+    largest = max(max(numerators), -min(numerators))
+    if max(denominator, largest).bit_length() > _FLOAT_BITS:
+        return [value / denominator for value in numerators]
+    inverse = 1.0 / denominator
+    return [value * inverse for value in numerators]
+
+
 class _Wallets:
     """The money of every ballot, exact, as a function of the start money s.
 
@@ -303,9 +319,7 @@ class _Wallets:
                 approx = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
                 approx[:first] = self.approx[:first]
                 self.approx = approx
-            # Integer true division rounds right: the nearest float.
-            denominator = self.denominator
-            self.approx[first:size] = [value / denominator for value in self.values[first:size]]
+            self.approx[first:size] = _quotients(self.values[first:size], self.denominator)
 
     def refresh(self, wallets: list[int]) -> None:
         """Bring the given wallets (each once) to the current denominator, so that their
@@ -453,15 +467,17 @@ class _Wallets:
                 money - price if money > price else 0
                 for money in map(values.__getitem__, used_list)
             ]
-            # One new wallet per distinct amount left, in order of first appearance.
+            # One new wallet per wallet used; those left with nothing all move to the first of
+            # them (wallets holding the same money are otherwise not looked for: see _compact).
             first = len(values)
-            distinct = list(dict.fromkeys(lefts))
-            position = {left: first + offset for offset, left in enumerate(distinct)}
-            values.extend(distinct)
+            values.extend(lefts)
             self._created(first)
-            targets = list(map(position.__getitem__, lefts))
+            targets = np.arange(first, first + len(lefts), dtype=np.int64)
+            if 0 in lefts:
+                emptied = [position for position, left in enumerate(lefts) if not left]
+                targets[emptied] = first + emptied[0]
             lookup = np.zeros(len(values), dtype=np.int64)
-            lookup[used] = np.asarray(targets, dtype=np.int64)
+            lookup[used] = targets
             successors = lookup[wallets]
             self.wallet_of[supporters] = successors
             self.ballot_approx[supporters] = self.approx[successors]
