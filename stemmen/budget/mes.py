@@ -556,15 +556,78 @@ class _Key:
         return left < right or (left == right and self.rank < other.rank)
 
 
-@dataclass(frozen=True, slots=True)
 class _Price:
-    rho: Fraction  # at the current start
-    payment: Fraction  # per unit of utility and weight, at the current start
-    paid_all: Fraction
-    # rho = (offset + slope*s) / denominator as long as the horizon holds
-    offset: int
-    slope: int
-    denominator: int
+    """A project's price now.
+
+    ``rho`` is the price per unit of satisfaction at the current start, and
+    ``(offset + slope*s) / denominator`` as long as the horizon holds. ``payment`` (per unit of
+    utility and weight, at the current start) and ``paid_all`` (the weight of the supporters who
+    pay all they have, in voters) are worked out when first asked for: only the projects
+    bought need them, not every price computed.
+    """
+
+    __slots__ = (
+        "_paid_all",
+        "_payment",
+        "_poor_weight",
+        "_scale",
+        "_weight_scale",
+        "denominator",
+        "offset",
+        "rho",
+        "slope",
+    )
+
+    def __init__(
+        self,
+        rho: Fraction,
+        payment: Fraction,
+        paid_all: Fraction,
+        offset: int,
+        slope: int,
+        denominator: int,
+    ) -> None:
+        self.rho = rho
+        self._payment: Fraction | None = payment
+        self._paid_all: Fraction | None = paid_all
+        self.offset = offset
+        self.slope = slope
+        self.denominator = denominator
+        self._scale = self._poor_weight = self._weight_scale = 1
+
+    @classmethod
+    def deferred(
+        cls,
+        payment: tuple[int, int],
+        scale: int,
+        paid_all: tuple[int, int],
+        offset: int,
+        slope: int,
+        denominator: int,
+    ) -> _Price:
+        """The price whose payment is ``payment[0] / payment[1]``, rho that over ``scale``,
+        and ``paid_all`` ``paid_all[0] / paid_all[1]``: one Fraction made now instead of three."""
+        price = cls.__new__(cls)
+        price.rho = Fraction(payment[0], payment[1] * scale)
+        price._payment = price._paid_all = None
+        price._scale = scale
+        price._poor_weight, price._weight_scale = paid_all
+        price.offset = offset
+        price.slope = slope
+        price.denominator = denominator
+        return price
+
+    @property
+    def payment(self) -> Fraction:
+        if self._payment is None:
+            self._payment = self.rho * self._scale
+        return self._payment
+
+    @property
+    def paid_all(self) -> Fraction:
+        if self._paid_all is None:
+            self._paid_all = Fraction(self._poor_weight, self._weight_scale)
+        return self._paid_all
 
 
 def _price(
@@ -615,15 +678,14 @@ def _price(
     if horizon.enabled and not horizon.stuck:
         _keep_sides(horizon, values, units, members, wallets, poor, rich_utility, offset, slope)
     payment_denominator = rich_utility * denominator
-    payment = Fraction(offset * q + slope * p, payment_denominator * q)
     scale = electorate.utility_scale[index]
-    return _Price(
-        rho=payment / scale,
-        payment=payment,
-        paid_all=Fraction(sum(weights[group] for group in poor), electorate.weight_scale),
-        offset=offset,
-        slope=slope,
-        denominator=payment_denominator * scale,
+    return _Price.deferred(
+        (offset * q + slope * p, payment_denominator * q),
+        scale,
+        (sum(weights[group] for group in poor), electorate.weight_scale),
+        offset,
+        slope,
+        payment_denominator * scale,
     )
 
 
@@ -701,11 +763,7 @@ def _plain_price(
     money = wallets.ballot_approx[supporters]
     lowest = float(money.min())
     if lowest > equal_share * (1 + _MARGIN):
-        denominator = wallets.denominator
-        need = cost * denominator
-        payment = Fraction(need, rich * denominator)
-        scale = electorate.utility_scale[index]
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
+        return _everyone_pays(wallets, electorate, index, cost)
     total = float(money @ electorate.supporter_weights[index])
     if total < cost * (1 - _MARGIN):
         return None
@@ -765,12 +823,11 @@ def _split_price(
         return None
     if bool(np.any(np.abs(approx - exact) <= exact * _MARGIN)):
         return None
-    payment = Fraction(amount, rich_left * denominator)
     scale = electorate.utility_scale[index]
-    return _Price(
-        payment / scale,
-        payment,
-        Fraction(poor_weight, electorate.weight_scale),
+    return _Price.deferred(
+        (amount, rich_left * denominator),
+        scale,
+        (poor_weight, electorate.weight_scale),
         amount,
         0,
         rich_left * denominator * scale,
@@ -795,8 +852,7 @@ def _exact_plain_price(
     rich = electorate.total_utility[index]
     scale = electorate.utility_scale[index]
     if min(money) * rich >= need:
-        payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
+        return _everyone_pays(wallets, electorate, index, cost)
     if sum(map(mul, money, weights)) < need:
         return None
     paid_by_poor = 0
@@ -810,15 +866,23 @@ def _exact_plain_price(
         rich -= weight
         poor_weight += weight
     offset = need - paid_by_poor
-    payment = Fraction(offset, rich * denominator)
-    return _Price(
-        payment / scale,
-        payment,
-        Fraction(poor_weight, electorate.weight_scale),
+    return _Price.deferred(
+        (offset, rich * denominator),
+        scale,
+        (poor_weight, electorate.weight_scale),
         offset,
         0,
         rich * denominator * scale,
     )
+
+
+def _everyone_pays(wallets: _Wallets, electorate: _Electorate, index: int, cost: int) -> _Price:
+    """The price when every supporter can pay the equal share (constant money)."""
+    rich = electorate.total_utility[index]
+    scale = electorate.utility_scale[index]
+    need = cost * wallets.denominator
+    # rho = cost / (rich * scale): the common denominator cancels.
+    return _Price.deferred((cost, rich), scale, (0, 1), need, 0, rich * wallets.denominator * scale)
 
 
 class _Reference:
