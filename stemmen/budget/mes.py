@@ -303,7 +303,8 @@ class _Wallets:
         # the position in that list of the one its numbers are over.
         self.denominators: list[int] = [self.denominator]
         self.written_at: list[int] = [0]
-        self._factors: dict[int, int] = {}  # position -> denominator // denominators[position]
+        # factors[position] = denominator // denominators[position]
+        self.factors: list[int] = [1]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
         # Constant money only: ``approx`` of every ballot's wallet, so that a price can look at
         # its supporters' money without grouping them first.
@@ -331,21 +332,20 @@ class _Wallets:
         stale = [wallet for wallet in wallets if written_at[wallet] != current]
         if not stale:
             return
-        factors = self._factors
-        denominator = self.denominator
-        denominators = self.denominators
-        values, offsets, slopes = self.values, self.offsets, self.slopes
-        affine = self.affine
-        for wallet in stale:
-            position = written_at[wallet]
-            written_at[wallet] = current
-            factor = factors.get(position)
-            if factor is None:
-                factor = factors[position] = denominator // denominators[position]
-            values[wallet] *= factor  # in constant mode, also the offset (the same list)
-            if affine:
+        factors = self.factors
+        values = self.values
+        if self.affine:
+            offsets, slopes = self.offsets, self.slopes
+            for wallet in stale:
+                factor = factors[written_at[wallet]]
+                written_at[wallet] = current
+                values[wallet] *= factor
                 offsets[wallet] *= factor
                 slopes[wallet] *= factor
+        else:
+            for wallet in stale:  # the values are the offsets: one list
+                values[wallet] *= factors[written_at[wallet]]
+                written_at[wallet] = current
 
     @staticmethod
     def _used_wallets(keys: IntArray, stride: int) -> list[int]:
@@ -403,9 +403,11 @@ class _Wallets:
         offset, slope, denominator = offset // shared, slope // shared, denominator // shared
         common = lcm(self.denominator, denominator)
         if common != self.denominator:
+            ratio = common // self.denominator
+            self.factors = [factor * ratio for factor in self.factors]
+            self.factors.append(1)
             self.denominator = common
             self.denominators.append(common)
-            self._factors = {}
         factor = common // denominator
         offset *= factor
         slope *= factor
