@@ -252,6 +252,13 @@ class _Horizon:
         return self.limit
 
 
+def _grown(array: FloatArray, kept: int, capacity: int) -> FloatArray:
+    """A new array of ``capacity`` floats starting with the first ``kept`` of ``array``."""
+    grown = np.empty(capacity, dtype=np.float64)
+    grown[:kept] = array[:kept]
+    return grown
+
+
 # Integers up to this many bits convert to floats without overflow, with room to spare.
 _FLOAT_BITS = 1000
 
@@ -295,8 +302,8 @@ class _Wallets:
             self.slopes = []
         self.affine = affine
         self.values: list[int] = [self.offsets[0] * self.q + self.p] if affine else self.offsets
-        # Constant money only: every wallet's money per unit of weight as the nearest float
-        # (prices use it to find who pays all they have, then settle that exactly).
+        # Every wallet's money per unit of weight at the current start, as a float (prices use
+        # it to find who pays all they have, then settle that exactly).
         self.approx: FloatArray = np.empty(64, dtype=np.float64)
         self.approx[0] = float(start)
         # The common denominators so far (the last is ``denominator``), and for every wallet
@@ -306,21 +313,37 @@ class _Wallets:
         # factors[position] = denominator // denominators[position]
         self.factors: list[int] = [1]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
-        # Constant money only: ``approx`` of every ballot's wallet, so that a price can look at
-        # its supporters' money without grouping them first.
+        # ``approx`` of every ballot's wallet, so that a price can look at its supporters' money
+        # without grouping them first.
         self.ballot_approx: FloatArray = np.full(ballot_count, self.approx[0], dtype=np.float64)
+        # Whether no wallet's money falls as s grows (then no supporter paying an equal share
+        # can move the horizon: see _price).
+        self.slopes_nonnegative = True
+        # Affine money only: offsets / denominator and slopes / denominator as floats, per
+        # wallet and per ballot.
+        self.offset_approx: FloatArray = np.zeros(64, dtype=np.float64)
+        self.slope_approx: FloatArray = np.ones(64, dtype=np.float64)
+        self.ballot_offsets: FloatArray = np.zeros(ballot_count if affine else 0)
+        self.ballot_slopes: FloatArray = np.ones(ballot_count if affine else 0)
         self._compacted_size = 1
 
     def _created(self, first: int) -> None:
         """Book the wallets from ``first`` on, just written over the current denominator."""
         size = len(self.values)
         self.written_at.extend([len(self.denominators) - 1] * (size - first))
-        if not self.affine:
-            if size > len(self.approx):
-                approx = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
-                approx[:first] = self.approx[:first]
-                self.approx = approx
-            self.approx[first:size] = _quotients(self.values[first:size], self.denominator)
+        if size > len(self.approx):
+            capacity = max(size, 2 * len(self.approx))
+            self.approx = _grown(self.approx, first, capacity)
+            if self.affine:
+                self.offset_approx = _grown(self.offset_approx, first, capacity)
+                self.slope_approx = _grown(self.slope_approx, first, capacity)
+        denominator = self.denominator
+        self.approx[first:size] = _quotients(self.values[first:size], denominator * self.q)
+        if self.affine and size > first:
+            self.offset_approx[first:size] = _quotients(self.offsets[first:size], denominator)
+            self.slope_approx[first:size] = _quotients(self.slopes[first:size], denominator)
+            if self.slopes_nonnegative:
+                self.slopes_nonnegative = min(self.slopes[first:size]) >= 0
 
     def refresh(self, wallets: list[int]) -> None:
         """Bring the given wallets (each once) to the current denominator, so that their
@@ -448,11 +471,15 @@ class _Wallets:
         self._created(first)
         successors = np.asarray(new_wallets, dtype=np.int64)
         if stride:
-            self.wallet_of[supporters] = successors[inverse.ravel()]
+            successors = successors[inverse.ravel()]
         else:
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[keys] = successors
-            self.wallet_of[supporters] = lookup[inverse]
+            successors = lookup[inverse]
+        self.wallet_of[supporters] = successors
+        self.ballot_approx[supporters] = self.approx[successors]
+        self.ballot_offsets[supporters] = self.offset_approx[successors]
+        self.ballot_slopes[supporters] = self.slope_approx[successors]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
@@ -527,9 +554,11 @@ class _Wallets:
             self.slopes = list(map(self.slopes.__getitem__, kept))
         else:
             self.offsets = self.values = values
-            approx = np.empty(max(64, 2 * len(kept)), dtype=np.float64)
-            approx[: len(kept)] = self.approx[used]
-            self.approx = approx
+        capacity = max(64, 2 * len(kept))
+        self.approx = _grown(self.approx[used], len(kept), capacity)
+        if self.affine:
+            self.offset_approx = _grown(self.offset_approx[used], len(kept), capacity)
+            self.slope_approx = _grown(self.slope_approx[used], len(kept), capacity)
         self._compacted_size = len(kept)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
@@ -637,8 +666,18 @@ def _price(
 ) -> _Price | None:
     """The price of a project now, or None if its supporters cannot afford it."""
     utilities = electorate.utilities[index]
-    if utilities is None and not wallets.affine:
-        return _plain_price(wallets, electorate, index, cost)
+    if utilities is None:
+        if not wallets.affine:
+            return _plain_price(wallets, electorate, index, cost)
+        if _clearly_everyone_pays(wallets, electorate, index, cost):
+            # Nothing here can move the horizon: every supporter's money minus the equal share
+            # is positive now and, as no wallet's money falls as s grows (slopes_nonnegative)
+            # while the equal share does not change, it only moves away from zero; so is the
+            # supporters' money minus the cost. Every call to horizon.keep below would return
+            # without a change.
+            return _everyone_pays(wallets, electorate, index, cost)
+        if _clearly_unaffordable_for_now(wallets, electorate, index, cost, horizon):
+            return None
     values, units, weights, members = wallets.columns(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
@@ -879,12 +918,63 @@ def _exact_plain_price(
 
 
 def _everyone_pays(wallets: _Wallets, electorate: _Electorate, index: int, cost: int) -> _Price:
-    """The price when every supporter can pay the equal share (constant money)."""
+    """The price when every supporter can pay the equal share: cost / rich, whatever s."""
     rich = electorate.total_utility[index]
     scale = electorate.utility_scale[index]
     need = cost * wallets.denominator
     # rho = cost / (rich * scale): the common denominator cancels.
     return _Price.deferred((cost, rich), scale, (0, 1), need, 0, rich * wallets.denominator * scale)
+
+
+def _clearly_everyone_pays(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int
+) -> bool:
+    """Whether floats tell, with a margin, that every supporter (equal utilities) has more
+    than the equal share at this start, and no wallet's money falls as s grows."""
+    supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS or not wallets.slopes_nonnegative:
+        return False
+    lowest = float(wallets.ballot_approx[supporters].min())
+    return lowest > cost / electorate.total_utility[index] * (1 + _MARGIN)
+
+
+# Relative error of a float from an exact quotient, and of each float operation, at most.
+_EPSILON = 2.0**-51
+
+
+def _clearly_unaffordable_for_now(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int, horizon: _Horizon
+) -> bool:
+    """Whether floats tell, with a margin, that the supporters (equal utilities) cannot afford
+    the project at this start, and that the start where they could is beyond the horizon's
+    limit so far. ``_price`` would then return None after one call to ``horizon.keep`` that
+    changes nothing: the supporters' money minus the cost is negative and, if it grows with
+    s, reaches zero only beyond the limit."""
+    supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS or not wallets.slopes_nonnegative:
+        return False
+    weights = electorate.supporter_weights[index]
+    if float(wallets.ballot_approx[supporters] @ weights) >= cost * (1 - _MARGIN):
+        return False
+    if horizon.stuck or not horizon.enabled:
+        return True
+    # The supporters' money is offsets + slopes * s; it reaches the cost at s = (cost -
+    # offsets) / slopes. Slopes are never negative: their sum is exact to a relative error
+    # of n * epsilon, the offsets' sum to n * epsilon times the sum of their sizes.
+    slopes = float(wallets.ballot_slopes[supporters] @ weights)
+    if slopes == 0.0:
+        return True  # every slope is zero: the money never grows, keep would change nothing
+    limit = horizon.limit
+    if limit is None:
+        return False
+    offsets = wallets.ballot_offsets[supporters]
+    error = (len(supporters) + 4) * _EPSILON
+    spread = float(np.abs(offsets) @ weights) + cost
+    shortfall = cost - float(offsets @ weights) - 2 * error * spread
+    if shortfall <= 0:
+        return False
+    root_below = shortfall / (slopes * (1 + 2 * error)) * (1 - 4 * _EPSILON)
+    return root_below > float(limit) * (1 + 4 * _EPSILON)
 
 
 class _Reference:

@@ -80,10 +80,13 @@ def assert_same_money(wallets: _Wallets, naive: NaiveWallets) -> None:
             a, b = naive.money[ballot]
             assert Fraction(wallets.offsets[wallet], wallets.denominator) == a
             assert Fraction(wallets.slopes[wallet], wallets.denominator) == b
-        else:
-            # Floats only guide: within a few units in the last place.
-            assert wallets.ballot_approx[ballot] == pytest.approx(float(naive.now(ballot)), 1e-15)
-            assert wallets.approx[wallet] == pytest.approx(float(naive.now(ballot)), 1e-15)
+            if wallets.slopes_nonnegative:
+                assert b >= 0
+            assert wallets.ballot_offsets[ballot] == pytest.approx(float(a), 1e-15, abs=1e-300)
+            assert wallets.ballot_slopes[ballot] == pytest.approx(float(b), 1e-15, abs=1e-300)
+        # Floats only guide: within a few units in the last place.
+        assert wallets.ballot_approx[ballot] == pytest.approx(float(naive.now(ballot)), 1e-15)
+        assert wallets.approx[wallet] == pytest.approx(float(naive.now(ballot)), 1e-15)
     assert wallets.money_of(everyone, weights) == sum(map(naive.now, range(BALLOTS)))
 
 
