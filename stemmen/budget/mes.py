@@ -370,6 +370,15 @@ class _Wallets:
                 values[wallet] *= factors[written_at[wallet]]
                 written_at[wallet] = current
 
+    def _current(self, wallets: list[int]) -> list[int]:
+        """The money values of the given wallets over the current denominator, without
+        rewriting them (for wallets read once, such as those a purchase replaces)."""
+        values = self.values
+        if len(self.denominators) == 1:
+            return list(map(values.__getitem__, wallets))
+        factors, written_at = self.factors, self.written_at
+        return [values[wallet] * factors[written_at[wallet]] for wallet in wallets]
+
     @staticmethod
     def _used_wallets(keys: IntArray, stride: int) -> list[int]:
         """The wallets (each once) of sorted keys ``wallet * stride + utility``."""
@@ -490,11 +499,8 @@ class _Wallets:
         if utilities is None:
             # Which wallets the supporters use, without sorting them.
             used = np.bincount(wallets, minlength=len(values)).nonzero()[0]
-            used_list = used.tolist()
-            self.refresh(used_list)
             lefts = [
-                money - price if money > price else 0
-                for money in map(values.__getitem__, used_list)
+                money - price if money > price else 0 for money in self._current(used.tolist())
             ]
             # One new wallet per wallet used; those left with nothing all move to the first of
             # them (wallets holding the same money are otherwise not looked for: see _compact).

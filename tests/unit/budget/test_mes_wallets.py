@@ -119,8 +119,9 @@ def test_a_purchase_leaves_wallets_it_does_not_touch_over_their_old_denominator(
     wallets.pay(np.asarray([0]), None, 1, 0, 7)  # ballot 0 pays 1/7 more
     untouched = int(wallets.wallet_of[3])  # ballots 2 and 3 paid nothing
     assert wallets.denominator == 21
-    assert wallets.denominators[wallets.written_at[untouched]] == 3
-    assert wallets.values[untouched] == 30  # still 30/3, not yet rewritten as 210/21
+    # Still 10/1, not rewritten as 30/3 nor as 210/21: each purchase only read it.
+    assert wallets.denominators[wallets.written_at[untouched]] == 1
+    assert wallets.values[untouched] == 10
     wallets.refresh([untouched])
     assert wallets.values[untouched] == 210
     assert wallets.money_of(np.asarray([2, 3]), np.ones(2)) == 20
