@@ -452,20 +452,21 @@ class _Wallets:
             keys = np.bincount(wallets, minlength=len(self.values)).nonzero()[0]
             inverse = wallets
             stride = 0
-            self.refresh(keys.tolist())
         else:
             stride = int(utilities.max()) + 1
             keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
-            self.refresh(self._used_wallets(keys, stride))
         offsets, slopes, values = self.offsets, self.slopes, self.values
+        # The wallets replaced are read over the new denominator, not rewritten.
+        factors, written_at = self.factors, self.written_at
         p, q = self.p, self.q
         new_wallets: list[int] = []
         created: dict[tuple[int, int], int] = {}
         first = len(values)
         for key in keys.tolist():
             wallet, utility = divmod(key, stride) if stride else (key, 1)
-            left_offset = offsets[wallet] - offset * utility
-            left_slope = slopes[wallet] - slope * utility
+            factor = factors[written_at[wallet]]
+            left_offset = offsets[wallet] * factor - offset * utility
+            left_slope = slopes[wallet] * factor - slope * utility
             value = left_offset * q + left_slope * p
             if value < 0:
                 # Paid all it had: nothing left, whatever s is within the horizon.
