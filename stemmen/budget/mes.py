@@ -370,9 +370,9 @@ class _Wallets:
                 values[wallet] *= factors[written_at[wallet]]
                 written_at[wallet] = current
 
-    def _current(self, wallets: list[int]) -> list[int]:
+    def current(self, wallets: list[int]) -> list[int]:
         """The money values of the given wallets over the current denominator, without
-        rewriting them (for wallets read once, such as those a purchase replaces)."""
+        rewriting them (``refresh`` does, for wallets read over and over)."""
         values = self.values
         if len(self.denominators) == 1:
             return list(map(values.__getitem__, wallets))
@@ -500,9 +500,7 @@ class _Wallets:
         if utilities is None:
             # Which wallets the supporters use, without sorting them.
             used = np.bincount(wallets, minlength=len(values)).nonzero()[0]
-            lefts = [
-                money - price if money > price else 0 for money in self._current(used.tolist())
-            ]
+            lefts = [money - price if money > price else 0 for money in self.current(used.tolist())]
             # One new wallet per wallet used; those left with nothing all move to the first of
             # them (wallets holding the same money are otherwise not looked for: see _compact).
             first = len(values)
@@ -852,11 +850,8 @@ def _split_price(
         return None
     guess = (cost - paid_before[first_rich]) / rich_before[first_rich]
     poor = approx < guess
-    values = wallets.values
-    poor_wallets = present[poor].tolist()
-    wallets.refresh(poor_wallets)
     poor_weights = weights[poor].astype(np.int64).tolist()
-    paid_by_poor = sum(map(mul, map(values.__getitem__, poor_wallets), poor_weights))
+    paid_by_poor = sum(map(mul, wallets.current(present[poor].tolist()), poor_weights))
     poor_weight = sum(poor_weights)
     rich_left = rich - poor_weight
     if rich_left <= 0:
@@ -892,9 +887,7 @@ def _exact_plain_price(
 ) -> _Price | None:
     """``_plain_price`` with exact integers only."""
     weights = counts.astype(np.int64).tolist()
-    present_list = present.tolist()
-    wallets.refresh(present_list)
-    money = list(map(wallets.values.__getitem__, present_list))
+    money = wallets.current(present.tolist())
     denominator = wallets.denominator
     need = cost * denominator
     rich = electorate.total_utility[index]
