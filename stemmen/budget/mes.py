@@ -840,18 +840,20 @@ def _split_price(
     order = np.argsort(approx)
     money = approx[order]
     ordered_weights = weights[order]
-    paid = np.cumsum(money * ordered_weights)
-    left = np.cumsum(ordered_weights)
-    paid_before = paid - money * ordered_weights
-    rich_before = rich - (left - ordered_weights)
+    spent = money * ordered_weights
+    paid_before = np.cumsum(spent) - spent
+    rich_before = rich - (np.cumsum(ordered_weights) - ordered_weights)
     enough = money * rich_before >= cost - paid_before
     first_rich = int(np.argmax(enough))
     if not enough[first_rich]:
         return None
     guess = (cost - paid_before[first_rich]) / rich_before[first_rich]
-    poor = approx < guess
-    poor_weights = weights[poor].astype(np.int64).tolist()
-    paid_by_poor = sum(map(mul, wallets.current(present[poor].tolist()), poor_weights))
+    # The poor: the wallets below the guess, the first ones in sorted order.
+    poor_count = int(np.searchsorted(money, guess))
+    poor_weights = ordered_weights[:poor_count].astype(np.int64).tolist()
+    paid_by_poor = sum(
+        map(mul, wallets.current(present[order[:poor_count]].tolist()), poor_weights)
+    )
     poor_weight = sum(poor_weights)
     rich_left = rich - poor_weight
     if rich_left <= 0:
@@ -862,9 +864,9 @@ def _split_price(
         return None
     exact = amount / (rich_left * denominator)  # the payment, as the nearest float
     # Every supporter clearly on its side of the exact payment: the split is the right one.
-    if not np.array_equal(poor, approx < exact):
+    if poor_count and not money[poor_count - 1] < exact * (1 - _MARGIN):
         return None
-    if bool(np.any(np.abs(approx - exact) <= exact * _MARGIN)):
+    if poor_count < len(money) and not money[poor_count] > exact * (1 + _MARGIN):
         return None
     scale = electorate.utility_scale[index]
     return _Price.deferred(
