@@ -807,7 +807,7 @@ def _plain_price(
     equal_share = cost / rich
     # First by the supporters' money one by one, without grouping them: the usual answers.
     money = wallets.ballot_approx[supporters]
-    lowest = float(money.min())
+    lowest = float(np.minimum.reduce(money))
     if lowest > equal_share * (1 + _MARGIN):
         return _everyone_pays(wallets, electorate, index, cost)
     total = float(money @ electorate.supporter_weights[index])
@@ -837,19 +837,19 @@ def _split_price(
 ) -> _Price | None:
     """The price when floats clearly tell who pays all they have; None when they do not."""
     rich = electorate.total_utility[index]
-    order = np.argsort(approx)
+    order = approx.argsort()
     money = approx[order]
     ordered_weights = weights[order]
     spent = money * ordered_weights
-    paid_before = np.cumsum(spent) - spent
-    rich_before = rich - (np.cumsum(ordered_weights) - ordered_weights)
+    paid_before = spent.cumsum() - spent
+    rich_before = rich - (ordered_weights.cumsum() - ordered_weights)
     enough = money * rich_before >= cost - paid_before
-    first_rich = int(np.argmax(enough))
+    first_rich = int(enough.argmax())
     if not enough[first_rich]:
         return None
     guess = (cost - paid_before[first_rich]) / rich_before[first_rich]
     # The poor: the wallets below the guess, the first ones in sorted order.
-    poor_count = int(np.searchsorted(money, guess))
+    poor_count = int(money.searchsorted(guess))
     poor_weights = ordered_weights[:poor_count].astype(np.int64).tolist()
     paid_by_poor = sum(
         map(mul, wallets.current(present[order[:poor_count]].tolist()), poor_weights)
@@ -936,7 +936,7 @@ def _clearly_everyone_pays(
     supporters = electorate.supporters[index]
     if len(supporters) < _FLOAT_GROUPS or not wallets.slopes_nonnegative:
         return False
-    lowest = float(wallets.ballot_approx[supporters].min())
+    lowest = float(np.minimum.reduce(wallets.ballot_approx[supporters]))
     return lowest > cost / electorate.total_utility[index] * (1 + _MARGIN)
 
 
