@@ -75,6 +75,7 @@ class _Electorate:
     total_weight: int
     supporters: tuple[IntArray, ...]  # ballot indices per project
     supporter_weights: tuple[FloatArray, ...]  # their weights, for numpy's weighted counts
+    weight_lists: tuple[list[int], ...]  # the same weights as Python integers
     utilities: tuple[IntArray | None, ...]  # per supporter; None when every utility is 1
     # rho is the price per unit of satisfaction: payment per unit of utility / scale.
     # Cost satisfaction values a project at its cost for every supporter.
@@ -131,6 +132,7 @@ def _electorate(
     weight_array = np.asarray(weights, dtype=np.int64)
     supporters: list[IntArray] = []
     supporter_weights: list[FloatArray] = []
+    weight_lists: list[list[int]] = []
     utilities_per_project: list[IntArray | None] = []
     scales: list[int] = []
     support: list[Fraction] = []
@@ -144,6 +146,7 @@ def _electorate(
         supporters.append(positions)
         chosen = weight_array[positions]
         supporter_weights.append(chosen.astype(np.float64))
+        weight_lists.append(chosen.tolist())
         utility_list = values[index]
         if any(value != 1 for value in utility_list):
             utilities_per_project.append(np.asarray(utility_list, dtype=np.int64))
@@ -171,6 +174,7 @@ def _electorate(
         total_weight=total,
         supporters=tuple(supporters),
         supporter_weights=tuple(supporter_weights),
+        weight_lists=tuple(weight_lists),
         utilities=tuple(utilities_per_project),
         utility_scale=tuple(scales),
         support=tuple(support),
@@ -798,11 +802,15 @@ def _plain_price(
     every other at least as much: the payment then solves sum min(money, payment) = cost)."""
     supporters = electorate.supporters[index]
     if len(supporters) < _FLOAT_GROUPS:
-        counts = np.bincount(
-            wallets.wallet_of[supporters], weights=electorate.supporter_weights[index]
+        # Few supporters: grouped in a dict, cheaper than counting over every wallet.
+        grouped: dict[int, int] = {}
+        for wallet, weight in zip(
+            wallets.wallet_of[supporters].tolist(), electorate.weight_lists[index], strict=True
+        ):
+            grouped[wallet] = grouped.get(wallet, 0) + weight
+        return _exact_plain_price(
+            wallets, electorate, index, cost, list(grouped), list(grouped.values())
         )
-        present = counts.nonzero()[0]
-        return _exact_plain_price(wallets, electorate, index, cost, present, counts[present])
     rich = electorate.total_utility[index]
     equal_share = cost / rich
     # First by the supporters' money one by one, without grouping them: the usual answers.
@@ -884,12 +892,13 @@ def _exact_plain_price(
     electorate: _Electorate,
     index: int,
     cost: int,
-    present: IntArray,
-    counts: Counts,
+    present: IntArray | list[int],
+    counts: Counts | list[int],
 ) -> _Price | None:
-    """``_plain_price`` with exact integers only."""
-    weights = counts.astype(np.int64).tolist()
-    money = wallets.current(present.tolist())
+    """``_plain_price`` with exact integers only (wallets and their weights as arrays from
+    numpy's counting, or as lists)."""
+    weights = counts.astype(np.int64).tolist() if isinstance(counts, np.ndarray) else counts
+    money = wallets.current(present.tolist() if isinstance(present, np.ndarray) else present)
     denominator = wallets.denominator
     need = cost * denominator
     rich = electorate.total_utility[index]
