@@ -206,3 +206,30 @@ async def test_authentication_is_skipped_only_where_the_route_says_so(
     refused = await client.get("/api/rounds", headers=wrong_scheme)
     assert refused.status_code == 401
     assert "Bearer" in refused.json()["message"]
+
+
+def test_a_log_line_is_one_json_object_with_the_request_id_and_known_fields() -> None:
+    from datetime import UTC, datetime
+
+    from stemmen.logs import JsonFormatter, request_id_var
+
+    formatter = JsonFormatter()
+    record = logging.LogRecord("stemmen.http", logging.INFO, "x", 1, "gezien: %s", ("Privé",), None)
+    record.status, record.path, record.secret = 200, "/p", "not a known field"
+    record.round_id = object()  # not JSON: written as its text, never an error
+    token = request_id_var.set("req1")
+    try:
+        line = json.loads(formatter.format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["time"] == datetime.fromtimestamp(record.created, UTC).isoformat(
+        timespec="milliseconds"
+    )
+    assert (line["level"], line["logger"], line["message"]) == (
+        "info",
+        "stemmen.http",
+        "gezien: Privé",
+    )
+    assert (line["request_id"], line["status"], line["path"]) == ("req1", 200, "/p")
+    assert line["round_id"].startswith("<object")
+    assert "secret" not in line
