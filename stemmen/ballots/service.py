@@ -58,7 +58,7 @@ from stemmen.ballots.schemas import (
 )
 from stemmen.ballots.validation import ValidBallot, validate_ballot
 from stemmen.config import Settings
-from stemmen.db import first_read, utcnow
+from stemmen.db import first_read, read_one, utcnow
 from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stemmen.proposals.models import Proposal
 from stemmen.pseudonyms import pseudonym
@@ -576,15 +576,7 @@ async def _served_body(
     voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
 
-    async def read() -> Any:
-        async with engine.connect() as connection:
-            if engine.dialect.name == "postgresql":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (
-                await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
-            ).first()
-
-    row = await first_read(read)
+    row = await read_one(engine, _BALLOT_QUERY, {"round_id": round_id, "slot": slot})
     if row is None or row.phase != Phase.VOTING.value or row.ruleset_hash != ruleset_hash:
         return None
     check_age_on(user, ruleset, row.ends_at)
