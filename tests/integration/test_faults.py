@@ -42,6 +42,17 @@ def _raw_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
+async def _admin(statement: str, database_url: str) -> None:
+    """One statement on the server's maintenance database, past the app's own pool."""
+    import asyncpg
+
+    connection = await asyncpg.connect(_raw_dsn(database_url.rsplit("/", 1)[0] + "/postgres"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 async def _terminate_backends(database_url: str) -> int:
     """Kill every server process serving the app's database (what a failover or an
     administrator's pg_terminate_backend does), from a connection of our own."""
@@ -167,8 +178,25 @@ async def test_health_reports_503_while_the_database_is_unreachable_and_recovers
 ) -> None:
     _require_postgres(settings)
     assert (await client.get("/health")).status_code == 200
+    name = settings.database_url.rsplit("/", 1)[1]
+    await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false', settings.database_url)
+    try:
+        await _terminate_backends(settings.database_url)
+        down = await client.get("/health")
+        assert down.status_code == 503, down.text
+        assert down.json()["status"] == "unavailable"
+    finally:
+        await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true', settings.database_url)
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_health_survives_its_connections_being_killed_without_a_restart(
+    client: Any, settings: Any
+) -> None:
+    _require_postgres(settings)
+    assert (await client.get("/health")).status_code == 200
     await _terminate_backends(settings.database_url)
-    # pool_pre_ping notices the dead connection and reconnects: no restart needed.
+    # The dead pooled connection is noticed and replaced: no restart needed.
     assert (await client.get("/health")).status_code == 200
 
 
