@@ -252,6 +252,30 @@ class _Horizon:
         return self.limit
 
 
+class _Deferred(_Horizon):
+    """The conditions under which one price computation stays exact, kept for later.
+
+    A price formula for any split of the supporters into those who pay all they have and
+    those who pay the price is a lower bound of the true price (``_run``'s text says why), so
+    a price that only ever serves as a lower bound needs no condition at all; only the price of
+    a project bought, and the fact that a project cannot be afforded, are decisions. The run
+    hands these conditions to its horizon when the project is bought or dropped, and forgets
+    them when the price is recomputed.
+    """
+
+    def __init__(self, start: Fraction) -> None:
+        super().__init__(start, True)
+        self.conditions: list[tuple[int, int, bool]] = []
+
+    def keep(self, alpha: int, beta: int, *, zero_allowed: bool) -> None:
+        if beta:
+            self.conditions.append((alpha, beta, zero_allowed))
+
+    def hand_to(self, horizon: _Horizon) -> None:
+        for alpha, beta, zero_allowed in self.conditions:
+            horizon.keep(alpha, beta, zero_allowed=zero_allowed)
+
+
 class _Wallets:
     """The money of every ballot, exact, as a function of the start money s.
 
@@ -795,20 +819,30 @@ def _run(
     ballot_count = len(electorate.weights)
     checking = reference is not None
     waiting = dict(reference.waiting) if reference is not None else {}
+    # The conditions of each project's last price, handed to the horizon if it is bought.
+    pending: dict[int, _Deferred] = {}
 
     def free(index: int) -> bool:
         return waiting.get(index, 1) == 0
 
     def priced_now(index: int) -> _Price | None:
         dirty[index] = False
-        priced = _price(wallets, electorate, index, costs[index], horizon)
+        if horizon.enabled:
+            conditions = _Deferred(start)
+            priced = _price(wallets, electorate, index, costs[index], conditions)
+        else:
+            priced = _price(wallets, electorate, index, costs[index], horizon)
         if priced is None:
+            if horizon.enabled:
+                conditions.hand_to(horizon)
             del dirty[index]
             del bounds[index]
             dropped.append(index)
         else:
             prices[index] = priced
             bounds[index] = (priced.offset, priced.slope, priced.denominator)
+            if horizon.enabled:
+                pending[index] = conditions
         return priced
 
     while heap:
@@ -833,6 +867,8 @@ def _run(
             checking = free(index) and _settled(
                 heap, reference.rhos[index], position, free, dirty, priced_now
             )
+        if horizon.enabled:
+            pending.pop(index).hand_to(horizon)
         if horizon.enabled and not horizon.stuck:
             for other, bound in bounds.items():
                 # The others' lower bounds must stay above (or tied and behind) this price.

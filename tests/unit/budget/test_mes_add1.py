@@ -104,3 +104,39 @@ def test_add1_with_leaps_returns_what_every_increment_returns(data, draw):
         electorate, candidates, costs, rank, start, instance.budget, instance.unit
     )
     assert summary(ours) == summary(every_increment(instance, profile, satisfaction))
+
+
+def decisions(run: _Run) -> tuple[object, ...]:
+    """What a run decided, whatever the start: the projects bought in order, who paid all
+    they had at each purchase, and which candidates were left unaffordable."""
+    return (
+        tuple((purchase.project, purchase.paid_all) for purchase in run.purchases),
+        frozenset(run.dropped),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ELECTIONS, st.data())
+def test_every_start_below_a_runs_horizon_makes_the_same_decisions(data, draw):
+    """Only the prices of projects bought and the candidates dropped bound the horizon: a
+    price that served as a lower bound only may change how it splits its supporters."""
+    instance, profile = data
+    satisfaction = draw.draw(satisfactions(profile))
+    electorate, candidates, costs, rank, start, step = setting(instance, profile, satisfaction)
+    low = start + draw.draw(st.integers(min_value=0, max_value=200)) * step
+    run = _run(electorate, candidates, costs, rank, low, horizon_wanted=True)
+    # The horizon never changes the run itself.
+    assert summary(run) == summary(_run(electorate, candidates, costs, rank, low))
+    if run.same_until is None:
+        later = [low + step, low + 50 * step, low + 1000 * step]
+    else:
+        assert run.same_until >= low
+        gap = run.same_until - low
+        # Points in between and one just below the horizon.
+        later = [low + gap * Fraction(part, 7) for part in range(1, 7)]
+        later.append(run.same_until - Fraction(1, 10**9) * step)
+    for start_later in later:
+        if start_later <= low:
+            continue
+        again = _run(electorate, candidates, costs, rank, start_later)
+        assert decisions(again) == decisions(run), start_later
