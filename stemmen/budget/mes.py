@@ -60,6 +60,9 @@ Counts = npt.NDArray[Any]  # weighted counts from numpy (whole numbers, as float
 _EXACT_FLOAT_INTEGERS = 2**53
 # Projects x ballots up to which the table of projects sharing a supporter is precomputed.
 _SHARES_TABLE_LIMIT = 40_000_000
+# add1 tracks the horizon while it reaches this many times as far as runs without it advance
+# on average (tracking makes a run three to four times as costly).
+_HORIZON_WORTH = 3
 
 
 class EqualSharesError(ValueError):
@@ -977,11 +980,14 @@ def _add_one(
     verdict = stops(current)
     if verdict is not None:
         return (None if verdict else current), runs, increments
-    # Tracking the horizon costs more than a plain run; where the outcome's structure changes
-    # at almost every increment it buys nothing, so it is switched off for a growing number
-    # of runs after each time it failed to skip anything.
+    # Tracking the horizon makes a run three to four times as costly; where the outcome's
+    # structure changes at almost every increment it buys nothing, and where leaps go far it
+    # buys little. So it is switched off for a growing number of runs after each time it did
+    # not reach well beyond what runs without it have advanced on average.
     pause = 0
     paused_for = 0
+    plain_runs = 0
+    plain_increments = 0
     # A leap that fails its check costs a run for nothing. Leaps are tried only after a run
     # one increment ahead passed the check (a sign the projects bought are settled there), and
     # after each failed short leap only after a growing number of single increments; a long
@@ -989,6 +995,7 @@ def _add_one(
     leap = 1
     wait = 0
     backoff = 0
+    ceiling = 0  # the last long leap that failed its check (0: none lately)
     while True:
         limit = current.same_until
         if limit is None:
@@ -997,16 +1004,20 @@ def _add_one(
         # The first increment not known to repeat the current run exactly.
         needed = (limit - start) / step
         sure = max(increments + 1, -(-needed.numerator // needed.denominator))
-        if paused_for == 0 and sure == increments + 1:
+        exact_leap = sure - increments
+        if paused_for:
+            paused_for -= 1
+        elif exact_leap > leap and exact_leap * max(plain_runs, 1) > _HORIZON_WORTH * max(
+            plain_increments, plain_runs, 1
+        ):
+            pause = 0  # worth its cost: it reaches well beyond what plain runs advance
+        else:
             pause = min(2 * pause, 32) if pause else 2
             paused_for = pause
-        elif sure > increments + 1:
-            pause = 0
-        elif paused_for:
-            paused_for -= 1
-        exact_leap = sure - increments
         leap = max(leap, exact_leap)
         reference = _Reference(current, sharing) if sharing is not None else None
+        tracked = paused_for == 0
+        runs_before = runs
         while True:
             following = _run(
                 electorate,
@@ -1014,13 +1025,14 @@ def _add_one(
                 costs,
                 rank,
                 start + (increments + leap) * step,
-                horizon_wanted=paused_for == 0,
+                horizon_wanted=tracked,
                 reference=reference,
             )
             runs += 1
             if leap <= exact_leap or following.certified:
                 break
             if leap >= 4 and leap // 2 > exact_leap:
+                ceiling = leap
                 leap //= 2
                 continue
             backoff = min(2 * backoff, 64) if backoff else 2
@@ -1028,6 +1040,9 @@ def _add_one(
             leap = exact_leap
         leaped = leap > exact_leap
         increments += leap
+        if not tracked:
+            plain_runs += runs - runs_before
+            plain_increments += leap
         if progress is not None and runs % 25 == 0:
             per_voter = following.start * electorate.weight_scale / unit
             progress(
@@ -1048,7 +1063,12 @@ def _add_one(
         current = following
         if leaped:
             backoff = 0
-            leap *= 2
+            if leap >= ceiling:
+                ceiling = 0
+                leap *= 2
+            else:
+                # Below a leap that failed lately: close half the gap to it, not double.
+                leap += max(1, (ceiling - leap) // 2)
         elif wait:
             wait -= 1
             leap = 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stemmen.budget.mes import _add_one, _electorate, _Reference, _Run, _run
 from stemmen.budget.model import Instance, Profile
+from stemmen.budget.pabulib import read_pabulib
 from stemmen.budget.tiebreak import TieBreak
+from tests.support import PABULIB_DIR
 from tests.unit.budget.strategies import elections
 
 WEIGHTS = {"paper": Fraction(3, 2), "online": Fraction(1)}
@@ -140,3 +143,24 @@ def test_every_start_below_a_runs_horizon_makes_the_same_decisions(data, draw):
             continue
         again = _run(electorate, candidates, costs, rank, start_later)
         assert decisions(again) == decisions(run), start_later
+
+
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Poland_Krakow_2019_Swoszowice.pb",
+        "Switzerland_Zurich_D10.pb",
+        "Worldwide_Mechanical_Turk_Knapsack_7.pb",
+    ],
+)
+def test_add1_on_real_files_returns_what_every_increment_returns(name):
+    """Real elections where long leaps fail their check and the iteration then closes in on
+    the leap that failed, and where the horizon is switched on and off: still exactly the
+    run at every increment (hypothesis's small elections rarely go through all of this)."""
+    instance, profile = read_pabulib(PABULIB_DIR / name)
+    electorate, candidates, costs, rank, start, _ = setting(instance, profile, "cost")
+    ours, _, _ = _add_one(
+        electorate, candidates, costs, rank, start, instance.budget, instance.unit
+    )
+    assert summary(ours) == summary(every_increment(instance, profile, "cost"))
