@@ -196,7 +196,8 @@ class _Purchase:
 class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
-    # Every start below this (and at least ``start``) gives exactly the same run; None: any.
+    # Every start below this (and at least ``start``) buys the same projects in the same order,
+    # the same voters paying all they have, and drops the same candidates; None: any.
     same_until: Fraction | None
     dropped: tuple[int, ...]  # candidates their supporters could no longer afford
     wallets: _Wallets  # the money left at the end
