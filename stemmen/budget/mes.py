@@ -1121,22 +1121,22 @@ def _run(
 
     def priced_now(index: int) -> _Price | None:
         dirty[index] = False
-        if horizon.enabled:
-            conditions = _Deferred(start)
-            priced = _price(wallets, electorate, index, costs[index], conditions)
-        else:
-            priced = _price(wallets, electorate, index, costs[index], horizon)
+        # Once the horizon is stuck at the start, no condition can matter any more.
+        deferred = _Deferred(start) if horizon.enabled and not horizon.stuck else None
+        priced = _price(
+            wallets, electorate, index, costs[index], horizon if deferred is None else deferred
+        )
         if priced is None:
-            if horizon.enabled:
-                conditions.hand_to(horizon)
+            if deferred is not None:
+                deferred.hand_to(horizon)
             del dirty[index]
             del bounds[index]
             dropped.append(index)
         else:
             prices[index] = priced
             bounds[index] = (priced.offset, priced.slope, priced.denominator)
-            if horizon.enabled:
-                pending[index] = conditions
+            if deferred is not None:
+                pending[index] = deferred
         return priced
 
     while heap:
@@ -1161,8 +1161,9 @@ def _run(
             checking = free(index) and _settled(
                 heap, reference.rhos[index], position, free, dirty, priced_now
             )
-        if horizon.enabled:
-            pending.pop(index).hand_to(horizon)
+        conditions = pending.pop(index, None)
+        if conditions is not None:
+            conditions.hand_to(horizon)
         if horizon.enabled and not horizon.stuck:
             for other, bound in bounds.items():
                 # The others' lower bounds must stay above (or tied and behind) this price.
