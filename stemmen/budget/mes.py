@@ -60,6 +60,9 @@ Counts = npt.NDArray[Any]  # weighted counts from numpy (whole numbers, as float
 _EXACT_FLOAT_INTEGERS = 2**53
 # Projects x ballots up to which the table of projects sharing a supporter is precomputed.
 _SHARES_TABLE_LIMIT = 40_000_000
+# add1 tracks the horizon while it reaches this many times as far as runs without it advance
+# on average (tracking makes a run three to four times as costly).
+_HORIZON_WORTH = 3
 
 
 class EqualSharesError(ValueError):
@@ -197,7 +200,8 @@ class _Purchase:
 class _Run:
     start: Fraction  # money per unit of weight at the start, in minor units
     purchases: tuple[_Purchase, ...]
-    # Every start below this (and at least ``start``) gives exactly the same run; None: any.
+    # Every start below this (and at least ``start``) buys the same projects in the same order,
+    # the same voters paying all they have, and drops the same candidates; None: any.
     same_until: Fraction | None
     dropped: tuple[int, ...]  # candidates their supporters could no longer afford
     wallets: _Wallets  # the money left at the end
@@ -254,6 +258,30 @@ class _Horizon:
         if self.stuck or not self.enabled:
             return Fraction(self.p, self.q)
         return self.limit
+
+
+class _Deferred(_Horizon):
+    """The conditions under which one price computation stays exact, kept for later.
+
+    A price formula for any split of the supporters into those who pay all they have and
+    those who pay the price is a lower bound of the true price (``_run``'s text says why), so
+    a price that only ever serves as a lower bound needs no condition at all; only the price of
+    a project bought, and the fact that a project cannot be afforded, are decisions. The run
+    hands these conditions to its horizon when the project is bought or dropped, and forgets
+    them when the price is recomputed.
+    """
+
+    def __init__(self, start: Fraction) -> None:
+        super().__init__(start, True)
+        self.conditions: list[tuple[int, int, bool]] = []
+
+    def keep(self, alpha: int, beta: int, *, zero_allowed: bool) -> None:
+        if beta:
+            self.conditions.append((alpha, beta, zero_allowed))
+
+    def hand_to(self, horizon: _Horizon) -> None:
+        for alpha, beta, zero_allowed in self.conditions:
+            horizon.keep(alpha, beta, zero_allowed=zero_allowed)
 
 
 def _grown(array: FloatArray, kept: int, capacity: int) -> FloatArray:
@@ -1085,20 +1113,30 @@ def _run(
     ballot_count = len(electorate.weights)
     checking = reference is not None
     waiting = dict(reference.waiting) if reference is not None else {}
+    # The conditions of each project's last price, handed to the horizon if it is bought.
+    pending: dict[int, _Deferred] = {}
 
     def free(index: int) -> bool:
         return waiting.get(index, 1) == 0
 
     def priced_now(index: int) -> _Price | None:
         dirty[index] = False
-        priced = _price(wallets, electorate, index, costs[index], horizon)
+        # Once the horizon is stuck at the start, no condition can matter any more.
+        deferred = _Deferred(start) if horizon.enabled and not horizon.stuck else None
+        priced = _price(
+            wallets, electorate, index, costs[index], horizon if deferred is None else deferred
+        )
         if priced is None:
+            if deferred is not None:
+                deferred.hand_to(horizon)
             del dirty[index]
             del bounds[index]
             dropped.append(index)
         else:
             prices[index] = priced
             bounds[index] = (priced.offset, priced.slope, priced.denominator)
+            if deferred is not None:
+                pending[index] = deferred
         return priced
 
     while heap:
@@ -1123,6 +1161,9 @@ def _run(
             checking = free(index) and _settled(
                 heap, reference.rhos[index], position, free, dirty, priced_now
             )
+        conditions = pending.pop(index, None)
+        if conditions is not None:
+            conditions.hand_to(horizon)
         if horizon.enabled and not horizon.stuck:
             for other, bound in bounds.items():
                 # The others' lower bounds must stay above (or tied and behind) this price.
@@ -1231,11 +1272,14 @@ def _add_one(
     verdict = stops(current)
     if verdict is not None:
         return (None if verdict else current), runs, increments
-    # Tracking the horizon costs more than a plain run; where the outcome's structure changes
-    # at almost every increment it buys nothing, so it is switched off for a growing number
-    # of runs after each time it failed to skip anything.
+    # Tracking the horizon makes a run three to four times as costly; where the outcome's
+    # structure changes at almost every increment it buys nothing, and where leaps go far it
+    # buys little. So it is switched off for a growing number of runs after each time it did
+    # not reach well beyond what runs without it have advanced on average.
     pause = 0
     paused_for = 0
+    plain_runs = 0
+    plain_increments = 0
     # A leap that fails its check costs a run for nothing. Leaps are tried only after a run
     # one increment ahead passed the check (a sign the projects bought are settled there), and
     # after each failed short leap only after a growing number of single increments; a long
@@ -1243,6 +1287,7 @@ def _add_one(
     leap = 1
     wait = 0
     backoff = 0
+    ceiling = 0  # the last long leap that failed its check (0: none lately)
     while True:
         limit = current.same_until
         if limit is None:
@@ -1251,16 +1296,20 @@ def _add_one(
         # The first increment not known to repeat the current run exactly.
         needed = (limit - start) / step
         sure = max(increments + 1, -(-needed.numerator // needed.denominator))
-        if paused_for == 0 and sure == increments + 1:
+        exact_leap = sure - increments
+        if paused_for:
+            paused_for -= 1
+        elif exact_leap > leap and exact_leap * max(plain_runs, 1) > _HORIZON_WORTH * max(
+            plain_increments, plain_runs, 1
+        ):
+            pause = 0  # worth its cost: it reaches well beyond what plain runs advance
+        else:
             pause = min(2 * pause, 32) if pause else 2
             paused_for = pause
-        elif sure > increments + 1:
-            pause = 0
-        elif paused_for:
-            paused_for -= 1
-        exact_leap = sure - increments
         leap = max(leap, exact_leap)
         reference = _Reference(current, sharing) if sharing is not None else None
+        tracked = paused_for == 0
+        runs_before = runs
         while True:
             following = _run(
                 electorate,
@@ -1268,13 +1317,14 @@ def _add_one(
                 costs,
                 rank,
                 start + (increments + leap) * step,
-                horizon_wanted=paused_for == 0,
+                horizon_wanted=tracked,
                 reference=reference,
             )
             runs += 1
             if leap <= exact_leap or following.certified:
                 break
             if leap >= 4 and leap // 2 > exact_leap:
+                ceiling = leap
                 leap //= 2
                 continue
             backoff = min(2 * backoff, 64) if backoff else 2
@@ -1282,6 +1332,9 @@ def _add_one(
             leap = exact_leap
         leaped = leap > exact_leap
         increments += leap
+        if not tracked:
+            plain_runs += runs - runs_before
+            plain_increments += leap
         if progress is not None and runs % 25 == 0:
             per_voter = following.start * electorate.weight_scale / unit
             progress(
@@ -1302,7 +1355,12 @@ def _add_one(
         current = following
         if leaped:
             backoff = 0
-            leap *= 2
+            if leap >= ceiling:
+                ceiling = 0
+                leap *= 2
+            else:
+                # Below a leap that failed lately: close half the gap to it, not double.
+                leap += max(1, (ceiling - leap) // 2)
         elif wait:
             wait -= 1
             leap = 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stemmen.budget.mes import _add_one, _electorate, _Reference, _Run, _run
 from stemmen.budget.model import Instance, Profile
+from stemmen.budget.pabulib import read_pabulib
 from stemmen.budget.tiebreak import TieBreak
+from tests.support import PABULIB_DIR
 from tests.unit.budget.strategies import elections
 
 WEIGHTS = {"paper": Fraction(3, 2), "online": Fraction(1)}
@@ -104,3 +107,60 @@ def test_add1_with_leaps_returns_what_every_increment_returns(data, draw):
         electorate, candidates, costs, rank, start, instance.budget, instance.unit
     )
     assert summary(ours) == summary(every_increment(instance, profile, satisfaction))
+
+
+def decisions(run: _Run) -> tuple[object, ...]:
+    """What a run decided, whatever the start: the projects bought in order, who paid all
+    they had at each purchase, and which candidates were left unaffordable."""
+    return (
+        tuple((purchase.project, purchase.paid_all) for purchase in run.purchases),
+        frozenset(run.dropped),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ELECTIONS, st.data())
+def test_every_start_below_a_runs_horizon_makes_the_same_decisions(data, draw):
+    """Only the prices of projects bought and the candidates dropped bound the horizon: a
+    price that served as a lower bound only may change how it splits its supporters."""
+    instance, profile = data
+    satisfaction = draw.draw(satisfactions(profile))
+    electorate, candidates, costs, rank, start, step = setting(instance, profile, satisfaction)
+    low = start + draw.draw(st.integers(min_value=0, max_value=200)) * step
+    run = _run(electorate, candidates, costs, rank, low, horizon_wanted=True)
+    # The horizon never changes the run itself.
+    assert summary(run) == summary(_run(electorate, candidates, costs, rank, low))
+    if run.same_until is None:
+        later = [low + step, low + 50 * step, low + 1000 * step]
+    else:
+        assert run.same_until >= low
+        gap = run.same_until - low
+        # Points in between and one just below the horizon.
+        later = [low + gap * Fraction(part, 7) for part in range(1, 7)]
+        later.append(run.same_until - Fraction(1, 10**9) * step)
+    for start_later in later:
+        if start_later <= low:
+            continue
+        again = _run(electorate, candidates, costs, rank, start_later)
+        assert decisions(again) == decisions(run), start_later
+
+
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Poland_Krakow_2019_Swoszowice.pb",
+        "Switzerland_Zurich_D10.pb",
+        "Worldwide_Mechanical_Turk_Knapsack_7.pb",
+    ],
+)
+def test_add1_on_real_files_returns_what_every_increment_returns(name):
+    """Real elections where long leaps fail their check and the iteration then closes in on
+    the leap that failed, and where the horizon is switched on and off: still exactly the
+    run at every increment (hypothesis's small elections rarely go through all of this)."""
+    instance, profile = read_pabulib(PABULIB_DIR / name)
+    electorate, candidates, costs, rank, start, _ = setting(instance, profile, "cost")
+    ours, _, _ = _add_one(
+        electorate, candidates, costs, rank, start, instance.budget, instance.unit
+    )
+    assert summary(ours) == summary(every_increment(instance, profile, "cost"))
