@@ -131,13 +131,18 @@ ADD1_FAST = {
     "Poland_Gdynia_2022_Dabrowa__small.pb",
     "Poland_Katowice_2021_Szopienice-Burowiec.pb",
     "Poland_Katowice_2023_Podlesie.pb",
+    "Poland_Krakow_2019_Swoszowice.pb",
     "Switzerland_Zurich_D10.pb",
     "Switzerland_Zurich_S5.pb",
     "Switzerland_Zurich_S5R.pb",
     "US_Stanford_Dataset_PB_Chicago_35th_Ward_2021_vote_knapsacks.pb",
 }
+# (Warszawa 2019 and Rembertow 2024 agree too, but pabutools needs about a minute of CPU on
+# each: benchmarks/budget.py compares them.)
 ADD1_SLOW = {
     "Netherlands_Amsterdam_166.pb",
+    "Poland_Poznan_2024_4_-_Gluszyna_Krzesiny-Pokrzywno-Garaszewo_Staroleka-Minikowo_Szczepankowo-Splawie-Krzesinki__small.pb",
+    "Poland_Wroclaw_2015_from_500.pb",
     "Poland_Warszawa_2018_Stare_Bielany.pb",
     "Worldwide_Mechanical_Turk_Knapsack_7.pb",
     "Worldwide_Mechanical_Turk_Utilities_8.pb",
