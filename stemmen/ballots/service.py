@@ -1,11 +1,13 @@
 """Casting ballots: who may vote where, validation, the live-ballot slot, receipts, paper.
 
-The hot path (``cast_ballot``) loads the round with its closing time in one query, reuses the
-rule set and the frozen ballot of the area from a process-wide cache (both are immutable once
-voting opens: a rule-set version is content-addressed and the ballot freezes at the opening),
-looks up the voter's live ballot, and writes the ballot and its pending log event in one
-transaction, holding the round's row with a shared lock so the close waits for it (the event
-enters the round's hash chain when sealed, ``stemmen.audit.log``).
+The hot path (``cast_ballot``) reuses the rule set, the voting end and the frozen ballot of
+the area from a process-wide cache (all fixed once voting opens: a rule-set version is
+content-addressed, the schedule changes only in draft and the ballot freezes at the opening).
+On PostgreSQL a voter's first online ballot is then one statement (``FIRST_BALLOT``): it
+share-locks the round's row so the close waits for it, checks under that lock that voting is
+open, and writes the ballot and its pending log event (the event enters the round's hash
+chain when sealed, ``stemmen.audit.log``). Re-votes, the paper/online exclusion, paper and
+SQLite take a transaction of several statements that holds the same lock.
 The database decides races: ``live_slot`` is unique, so two ballots of one voter can never
 both count; the loser gets a 409, never a 500.
 """
