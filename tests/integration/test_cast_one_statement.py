@@ -98,17 +98,18 @@ async def _stored(settings: Any, round_id: str) -> tuple[list[str], list[str]]:
                 "SELECT receipt_hash FROM ballots WHERE round_id = $1", round_id
             )
         ]
-        events = []
-        for table in ("audit_pending", "audit_events"):
+        # One statement, one snapshot: the sealer moves events from pending into the log.
+        events = [
+            (json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"])[
+                "receipt"
+            ]
             for row in await connection.fetch(
-                f"SELECT payload FROM {table} WHERE round_id = $1 AND kind = $2",
+                "SELECT payload FROM audit_pending WHERE round_id = $1 AND kind = $2 "
+                "UNION ALL SELECT payload FROM audit_events WHERE round_id = $1 AND kind = $2",
                 round_id,
                 BALLOT_ACCEPTED,
-            ):
-                payload = row["payload"]
-                events.append(
-                    (json.loads(payload) if isinstance(payload, str) else payload)["receipt"]
-                )
+            )
+        ]
     return sorted(ballots), sorted(events)
 
 
@@ -145,9 +146,9 @@ def _count_sends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     sent: list[str] = []
     send = service._send
 
-    async def counting(engine: Any, statement: str, args: Any) -> Any:
+    async def counting(engine: Any, statement: str, args: Any, **options: Any) -> Any:
         sent.append(statement)
-        return await send(engine, statement, args)
+        return await send(engine, statement, args, **options)
 
     monkeypatch.setattr(service, "_send", counting)
     return sent
@@ -200,6 +201,25 @@ async def test_a_first_ballot_is_one_statement_on_postgresql_and_stored_with_its
     check = await client.get(f"/api/receipts/{receipt['receipt']}")
     assert check.status_code == 200, check.text
     assert check.json()["counted"] is True
+
+
+async def test_a_ballot_fetch_while_voting_is_one_prepared_statement_on_postgresql(
+    client: Any, auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the worker has served the round's ballot, a fetch reads the round's state and
+    whether the voter voted in one statement on the asyncpg connection, and serves the
+    cached body: the same body, before and after voting (``already_voted``)."""
+    budget = await open_budget_round(client, auth)
+    headers = resident(auth, "reader", AREA)
+    first = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
+    sent = _count_sends(monkeypatch)
+    again = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert sent == ([] if settings.is_sqlite else [service._BALLOT_STATE])
+    assert (await _cast(client, headers, budget)).status_code == 201
+    after = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
+    assert after.json() == {**first.json(), "already_voted": True}
 
 
 async def test_a_second_ballot_without_revoting_is_409_already_voted_and_writes_nothing(
