@@ -3,7 +3,8 @@
 For every instance and rule it prints our time in-process (the rule alone, file already read),
 our time as a whole ``stemmen budget allocate`` process (start-up, reading, rule, JSON out),
 pabutools' time (the rule alone, in a child process so a run that never ends can be stopped),
-the ratio pabutools / ours (in-process) and whether both selected the same projects.
+the ratio pabutools / ours (in-process) and whether both selected the same projects
+("tie": two different optimal sets of max-welfare, both fitting, with the same welfare).
 
 Times are CPU seconds (user + system, of this process or of the child), not wall-clock time:
 the machine this runs on is shared, and CPU time is what a single-threaded run costs whatever
@@ -311,10 +312,38 @@ def run_file(
                 path, rule, arguments.pabutools_timeout
             )
             if row.pabutools is not None and ours_selected is not None:
-                row.same = "yes" if ours_selected == selected else "NO"
+                row.same = agreement(instance, profile, name, options, ours_selected, selected)
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
+
+
+def agreement(
+    instance: Instance,
+    profile: Profile,
+    rule: str,
+    options: dict[str, Any],
+    ours: list[str],
+    theirs: list[str],
+) -> str:
+    """yes, NO, or "tie": for max-welfare, two different sets that both fit and have the same
+    welfare are both optimal, and which one pabutools returns follows Python's hash seed."""
+    if sorted(ours) == sorted(theirs):
+        return "yes"
+    if rule != "max-welfare":
+        return "NO"
+    from stemmen.budget.welfare import project_welfare
+
+    welfare = project_welfare(instance, profile, str(options.get("satisfaction", "cardinality")))
+
+    def value(selected: list[str]) -> tuple[Any, int]:
+        positions = [instance.index_of(project) for project in selected]
+        cost = sum(instance.projects[position].cost for position in positions)
+        return sum(welfare[position] for position in positions), cost
+
+    (ours_welfare, ours_cost), (theirs_welfare, theirs_cost) = value(ours), value(theirs)
+    fits = max(ours_cost, theirs_cost) <= instance.budget
+    return "tie" if fits and ours_welfare == theirs_welfare else "NO"
 
 
 def times(ratio: float) -> str:

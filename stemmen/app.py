@@ -8,12 +8,13 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -29,7 +30,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,7 +37,7 @@ from stemmen import __version__
 from stemmen.audit.sealer import sealer_lifespan
 from stemmen.auth import BearerTokenMiddleware
 from stemmen.config import Settings, get_settings
-from stemmen.db import DbSession, create_engine, session_maker
+from stemmen.db import create_engine, read_one, request_session_maker, session_maker
 from stemmen.errors import DomainError
 from stemmen.logs import configure_logging, request_id_var
 from stemmen.ratelimit import AuthFailureGate, CastRateLimit, RateLimits
@@ -215,8 +215,20 @@ def document_error_responses(app: Litestar) -> None:
                 handler.responses = {**specs, **(handler.responses or {})}
 
 
+def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if incoming.isalnum() and len(incoming) <= 64:
+                return incoming
+            break
+    return uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps a sane one the client sent) and logs it."""
+    """Gives every request an id (or keeps a sane one the client sent), sends it back in
+    ``X-Request-ID`` and logs one line per request with it. Pure ASGI and lean: every request
+    pays for it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -225,37 +237,43 @@ class RequestIdMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        request_id = _request_id(scope["headers"])
+        header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status_holder = {"status": 0}
+        status = 0
 
         async def send_with_id(message: Any) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status_holder["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "path": scope.get("path"),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
             request_id_var.reset(token)
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
-    async with state.session_maker() as session:
+    # Lazy (stemmen.db.RequestSession): built on the handler's first use of it, so a ballot
+    # fetch served from the cache, or a request refused early, costs no session at all.
+    async with state.request_sessions() as session:
         yield session
+
+
+_PING = sa.select(sa.literal(1).label("ok"))
 
 
 @get(
@@ -264,9 +282,9 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
     summary="Is the service up and can it reach its database?",
     exclude_from_auth=True,
 )
-async def health(db_session: DbSession) -> Response[dict[str, Any]]:
+async def health(state: State) -> Response[dict[str, Any]]:
     try:
-        await db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        await read_one(state.engine, _PING, {})
     except (DBAPIError, OSError) as error:
         return Response(
             {
@@ -323,6 +341,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.session_maker = session_maker(engine)
+        app.state.request_sessions = request_session_maker(engine)
         try:
             yield
         finally:

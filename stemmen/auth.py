@@ -18,9 +18,14 @@ from typing import Any
 
 import jwt
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware._utils import (
+    build_exclude_path_pattern,
+    should_bypass_for_path_pattern,
+)
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from stemmen.config import Settings
 
@@ -221,27 +226,89 @@ def mint_token(
     return jwt.encode(claims, key, algorithm=algorithm)
 
 
-class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Anonymous when there is no token (public pages stay public); 401 on any bad token."""
+class BearerTokenMiddleware:
+    """Anonymous when there is no token (public pages stay public); 401 on any bad token.
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        header = connection.headers.get("authorization")
+    Sets ``scope["user"]`` (a :class:`User` or None) and ``scope["auth"]`` (the token), as
+    Litestar's ``AbstractAuthenticationMiddleware`` does, for HTTP and websocket requests
+    except OPTIONS, paths matching ``exclude`` and handlers marked ``exclude_from_auth``; a
+    plain ASGI middleware because every request passes through it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        exclude: str | list[str] | None = None,
+        exclude_from_auth_key: str = "exclude_from_auth",
+    ) -> None:
+        self.app = app
+        self.exclude = build_exclude_path_pattern(exclude=exclude, middleware_cls=type(self))
+        self.exclude_opt_key = exclude_from_auth_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] in _AUTHENTICATED_SCOPES
+            and scope.get("method") != "OPTIONS"
+            and not self._excluded(scope)
+        ):
+            try:
+                scope["user"], scope["auth"] = self._authenticate(scope)
+            except NotAuthorizedException as refusal:
+                if scope["type"] != ScopeType.HTTP:
+                    raise
+                # Answered here rather than raised: an exception leaving the middleware stack
+                # is answered outside it, without the request id and its log line.
+                await _unauthenticated(send, str(refusal.detail))
+                return
+        await self.app(scope, receive, send)
+
+    def _excluded(self, scope: Scope) -> bool:
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get(self.exclude_opt_key):
+            return True
+        return should_bypass_for_path_pattern(scope, self.exclude)
+
+    @staticmethod
+    def _authenticate(scope: Scope) -> tuple[User | None, str | None]:
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value.decode("latin-1")
+                break
         if not header:
-            return AuthenticationResult(user=None, auth=None)
+            return None, None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("send the token as 'Authorization: Bearer <token>'")
-        settings: Settings = connection.app.state.settings
+        state = scope["litestar_app"].state
         try:
-            user = decode_token(token.strip(), settings)
+            user = decode_token(token.strip(), state.settings)
         except TokenInvalid as error:
-            limiter = connection.app.state.get("auth_failures")
+            limiter = state.get("auth_failures")
             if limiter is not None:
-                limiter.record_failure(connection.client.host if connection.client else "unknown")
+                client = scope.get("client")
+                limiter.record_failure(str(client[0]) if client else "unknown")
             raise NotAuthorizedException(str(error)) from error
-        return AuthenticationResult(user=user, auth=token)
+        return user, token
+
+
+_AUTHENTICATED_SCOPES = frozenset({"http", "websocket"})
+
+
+async def _unauthenticated(send: Send, message: str) -> None:
+    """The 401 the app's error handler gives (``stemmen.app.http_error_handler``)."""
+    body = json.dumps(
+        {"code": "not_authenticated", "message": message, "details": {}}, ensure_ascii=False
+    ).encode()
+    start: Any = {
+        "type": "http.response.start",
+        "status": 401,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 # Async on purpose: Litestar runs a sync guard in a worker thread (sync_to_thread), a thread

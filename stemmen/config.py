@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = 1_048_576
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     scheduler_interval_seconds: float = 30.0
+    # At most the sealer's longest back-off (5 s), which must stay the longer wait.
+    seal_interval_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=5,
+        description="How often each worker's sealer moves waiting ballot events into their "
+        "round's audit chain. Readers of a chain and the close seal first, so a longer interval "
+        "delays only when a witnessed head shows the latest ballots.",
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,9 +1,10 @@
 """The background sealer: every worker moves waiting ballot events into their chains.
 
 A cast leaves its ballot events in ``audit_pending`` (``stemmen.audit.log``); every
-``SEAL_INTERVAL_SECONDS`` each worker seals the chains that have some, in batches of
-``SEAL_BATCH``, one transaction each. On PostgreSQL a chain whose head another worker (or a
-phase change, or a reader) holds is skipped rather than waited for: that one is sealing it.
+``settings.seal_interval_seconds`` (``STEMMEN_SEAL_INTERVAL_SECONDS``, default 0.2 s) each
+worker seals the chains that have some, in batches of ``SEAL_BATCH``, one transaction each.
+On PostgreSQL a chain whose head another worker (or a phase change, or a reader) holds is
+skipped rather than waited for: that one is sealing it.
 Errors are logged (once per outage) and the next run retries, a little later each time while
 they last; pending events are never lost, because they leave ``audit_pending`` only in the
 transaction that appends them to the chain.
@@ -25,7 +26,6 @@ from stemmen.audit.log import pending_chains, seal_pending
 
 logger = logging.getLogger("stemmen.audit.sealer")
 
-SEAL_INTERVAL_SECONDS = 0.2
 SEAL_BATCH = 2_000
 MAX_BACKOFF_SECONDS = 5.0
 # On shutdown the last run may take this long (then the next worker or the close seals).
@@ -69,7 +69,7 @@ async def _loop(maker: async_sessionmaker[AsyncSession], interval: float) -> Non
 async def sealer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Seals beside the API for as long as the app lives, and once more when it stops."""
     maker = app.state.session_maker
-    task = asyncio.create_task(_loop(maker, SEAL_INTERVAL_SECONDS))
+    task = asyncio.create_task(_loop(maker, app.state.settings.seal_interval_seconds))
     try:
         yield
     finally:

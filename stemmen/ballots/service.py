@@ -63,7 +63,7 @@ from stemmen.ballots.schemas import (
 )
 from stemmen.ballots.validation import ValidBallot, validate_ballot
 from stemmen.config import Settings
-from stemmen.db import first_read, utcnow
+from stemmen.db import first_read, read_one, utcnow
 from stemmen.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from stemmen.proposals.models import Proposal
 from stemmen.pseudonyms import pseudonym
@@ -521,17 +521,7 @@ def _body_key(
     return (round_id, area, ruleset_hash, title, instrument, closes_at, voted)
 
 
-# The round's state and whether the voter's live slot is taken, in one statement: on
-# PostgreSQL sent as a prepared statement on the asyncpg connection (``_send``), elsewhere
-# through SQLAlchemy.
-_BALLOT_STATE = """
-SELECT rounds.phase, rounds.title, rounds.instrument, rounds.ruleset_hash, round_phases.ends_at,
-    EXISTS (SELECT FROM ballots WHERE live_slot = $2::varchar) AS voted
-FROM rounds
-LEFT OUTER JOIN round_phases
-    ON round_phases.round_id = rounds.id AND round_phases.phase = 'voting'
-WHERE rounds.id = $1::varchar
-"""
+# The round's state and whether the voter's live slot is taken, in one statement.
 _BALLOT_QUERY = _with_voting_end(
     sa.select(
         col(Round.phase),
@@ -591,30 +581,19 @@ async def _served_body(
     voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
 
-    if engine.dialect.name == "postgresql":
-        row = await first_read(lambda: _send(engine, _BALLOT_STATE, (round_id, slot), read=True))
-    else:
-
-        async def read() -> Any:
-            async with engine.connect() as connection:
-                found = (
-                    await connection.execute(_BALLOT_QUERY, {"round_id": round_id, "slot": slot})
-                ).first()
-                return None if found is None else found._mapping
-
-        row = await first_read(read)
-    if row is None or row["phase"] != Phase.VOTING.value or row["ruleset_hash"] != ruleset_hash:
+    row = await read_one(engine, _BALLOT_QUERY, {"round_id": round_id, "slot": slot})
+    if row is None or row.phase != Phase.VOTING.value or row.ruleset_hash != ruleset_hash:
         return None
-    check_age_on(user, ruleset, row["ends_at"])
+    check_age_on(user, ruleset, row.ends_at)
     return _BODIES.get(
         _body_key(
             round_id,
             area.code if area is not None else None,
             ruleset_hash,
-            row["title"],
-            row["instrument"],
-            row["ends_at"],
-            bool(row["voted"]),
+            row.title,
+            row.instrument,
+            row.ends_at,
+            bool(row.voted),
         )
     )
 
@@ -1056,9 +1035,7 @@ async def _cast_in_one_statement(
     return None
 
 
-async def _send(
-    engine: AsyncEngine, statement: str, args: Sequence[Any], *, read: bool = False
-) -> Any:
+async def _send(engine: AsyncEngine, statement: str, args: Sequence[Any]) -> Any:
     """``statement`` on a pooled connection's asyncpg connection, outside any transaction
     block: its one row, or None.
 
@@ -1067,10 +1044,9 @@ async def _send(
     error raised before anything was sent (the driver found the connection closed) reads as
     a dead pooled connection to :func:`stemmen.db.first_read`, which then sends the statement
     once more on a checked connection; after one that was sent, the outcome is unknown to
-    this worker (written whole or not at all) and the client is told to retry. A ``read``
-    is safe to repeat: after a connection lost while it ran, it goes once more too. A unique
-    or check constraint's refusal is raised as the driver's IntegrityConstraintViolationError:
-    nothing was written."""
+    this worker (written whole or not at all) and the client is told to retry. A unique or
+    check constraint's refusal is raised as the driver's IntegrityConstraintViolationError:
+    nothing was written. (Reads that are safe to repeat take :func:`stemmen.db.read_one`.)"""
     async with engine.connect() as connection:
         sync = connection.sync_connection
         assert sync is not None
@@ -1086,16 +1062,13 @@ async def _send(
                 await connection.invalidate(error if isinstance(error, Exception) else None)
             if not isinstance(error, Exception):
                 raise
-            raise _wrapped(engine, statement, error, lost=read and driver.is_closed()) from error
+            raise _wrapped(engine, statement, error) from error
 
 
-def _wrapped(
-    engine: AsyncEngine, statement: str, error: Exception, *, lost: bool = False
-) -> Exception:
-    """The error as SQLAlchemy raises a driver's error (its DBAPIError classes, by SQLSTATE;
-    ``lost``: the connection is marked invalidated), without the statement's parameters (a
-    ballot's contents stay out of logs). Errors that are not the driver's (a socket's
-    OSError) stay as they are."""
+def _wrapped(engine: AsyncEngine, statement: str, error: Exception) -> Exception:
+    """The error as SQLAlchemy raises a driver's error (its DBAPIError classes, by SQLSTATE),
+    without the statement's parameters (a ballot's contents stay out of logs). Errors that are
+    not the driver's (a socket's OSError) stay as they are."""
     dialect = engine.dialect
     try:
         AsyncAdapt_asyncpg_connection._handle_exception_no_connection(dialect.loaded_dbapi, error)
@@ -1107,7 +1080,6 @@ def _wrapped(
                 adapted,
                 dialect.loaded_dbapi.Error,
                 hide_parameters=True,
-                connection_invalidated=lost,
                 dialect=dialect,
             )
         return adapted

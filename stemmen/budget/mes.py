@@ -75,6 +75,7 @@ class _Electorate:
     total_weight: int
     supporters: tuple[IntArray, ...]  # ballot indices per project
     supporter_weights: tuple[FloatArray, ...]  # their weights, for numpy's weighted counts
+    weight_lists: tuple[list[int], ...]  # the same weights as Python integers
     utilities: tuple[IntArray | None, ...]  # per supporter; None when every utility is 1
     # rho is the price per unit of satisfaction: payment per unit of utility / scale.
     # Cost satisfaction values a project at its cost for every supporter.
@@ -131,6 +132,7 @@ def _electorate(
     weight_array = np.asarray(weights, dtype=np.int64)
     supporters: list[IntArray] = []
     supporter_weights: list[FloatArray] = []
+    weight_lists: list[list[int]] = []
     utilities_per_project: list[IntArray | None] = []
     scales: list[int] = []
     support: list[Fraction] = []
@@ -144,6 +146,7 @@ def _electorate(
         supporters.append(positions)
         chosen = weight_array[positions]
         supporter_weights.append(chosen.astype(np.float64))
+        weight_lists.append(chosen.tolist())
         utility_list = values[index]
         if any(value != 1 for value in utility_list):
             utilities_per_project.append(np.asarray(utility_list, dtype=np.int64))
@@ -171,6 +174,7 @@ def _electorate(
         total_weight=total,
         supporters=tuple(supporters),
         supporter_weights=tuple(supporter_weights),
+        weight_lists=tuple(weight_lists),
         utilities=tuple(utilities_per_project),
         utility_scale=tuple(scales),
         support=tuple(support),
@@ -252,12 +256,39 @@ class _Horizon:
         return self.limit
 
 
+def _grown(array: FloatArray, kept: int, capacity: int) -> FloatArray:
+    """A new array of ``capacity`` floats starting with the first ``kept`` of ``array``."""
+    grown = np.empty(capacity, dtype=np.float64)
+    grown[:kept] = array[:kept]
+    return grown
+
+
+# Integers up to this many bits convert to floats without overflow, with room to spare.
+_FLOAT_BITS = 1000
+
+
+def _quotients(numerators: list[int], denominator: int) -> list[float]:
+    """Every numerator / denominator as a float, within a few units in the last place (float
+    division after rounding both; exact integer division when they are too large for that)."""
+    if not numerators:
+        return []
+    largest = max(max(numerators), -min(numerators))
+    if max(denominator, largest).bit_length() > _FLOAT_BITS:
+        return [value / denominator for value in numerators]
+    inverse = 1.0 / denominator
+    return [value * inverse for value in numerators]
+
+
 class _Wallets:
     """The money of every ballot, exact, as a function of the start money s.
 
     Ballots that have paid the same shares hold the same money and share one wallet: wallet w
     holds ``(offsets[w] + slopes[w] * s) / denominator`` per unit of weight, and
     ``values[w] / (denominator * q)`` at the current start s = p/q.
+
+    A purchase may raise the common denominator; wallets are brought to it only when they are
+    read (``refresh``), not all at every purchase. Each wallet remembers which of the common
+    denominators so far it was written at; until refreshed, its numbers are over that one.
     """
 
     def __init__(self, ballot_count: int, start: Fraction, *, affine: bool) -> None:
@@ -275,46 +306,124 @@ class _Wallets:
             self.slopes = []
         self.affine = affine
         self.values: list[int] = [self.offsets[0] * self.q + self.p] if affine else self.offsets
-        # Constant money only: every wallet's money per unit of weight as the nearest float
-        # (prices use it to find who pays all they have, then settle that exactly).
+        # Every wallet's money per unit of weight at the current start, as a float (prices use
+        # it to find who pays all they have, then settle that exactly).
         self.approx: FloatArray = np.empty(64, dtype=np.float64)
         self.approx[0] = float(start)
+        # The common denominators so far (the last is ``denominator``), and for every wallet
+        # the position in that list of the one its numbers are over.
+        self.denominators: list[int] = [self.denominator]
+        self.written_at: list[int] = [0]
+        # factors[position] = denominator // denominators[position]
+        self.factors: list[int] = [1]
         self.wallet_of: IntArray = np.zeros(ballot_count, dtype=np.int64)
+        # ``approx`` of every ballot's wallet, so that a price can look at its supporters' money
+        # without grouping them first.
+        self.ballot_approx: FloatArray = np.full(ballot_count, self.approx[0], dtype=np.float64)
+        # Whether no wallet's money falls as s grows (then no supporter paying an equal share
+        # can move the horizon: see _price).
+        self.slopes_nonnegative = True
+        # Affine money only: offsets / denominator and slopes / denominator as floats, per
+        # wallet and per ballot.
+        self.offset_approx: FloatArray = np.zeros(64, dtype=np.float64)
+        self.slope_approx: FloatArray = np.ones(64, dtype=np.float64)
+        self.ballot_offsets: FloatArray = np.zeros(ballot_count if affine else 0)
+        self.ballot_slopes: FloatArray = np.ones(ballot_count if affine else 0)
         self._compacted_size = 1
 
-    def _approximate(self, first: int) -> None:
-        """Fill ``approx`` for the wallets from ``first`` on (integer division rounds right)."""
+    def _created(self, first: int) -> None:
+        """Book the wallets from ``first`` on, just written over the current denominator."""
         size = len(self.values)
+        self.written_at.extend([len(self.denominators) - 1] * (size - first))
         if size > len(self.approx):
-            grown = np.empty(max(size, 2 * len(self.approx)), dtype=np.float64)
-            grown[:first] = self.approx[:first]
-            self.approx = grown
+            capacity = max(size, 2 * len(self.approx))
+            self.approx = _grown(self.approx, first, capacity)
+            if self.affine:
+                self.offset_approx = _grown(self.offset_approx, first, capacity)
+                self.slope_approx = _grown(self.slope_approx, first, capacity)
         denominator = self.denominator
-        self.approx[first:size] = [value / denominator for value in self.values[first:size]]
+        self.approx[first:size] = _quotients(self.values[first:size], denominator * self.q)
+        if self.affine and size > first:
+            self.offset_approx[first:size] = _quotients(self.offsets[first:size], denominator)
+            self.slope_approx[first:size] = _quotients(self.slopes[first:size], denominator)
+            if self.slopes_nonnegative:
+                self.slopes_nonnegative = min(self.slopes[first:size]) >= 0
+
+    def refresh(self, wallets: list[int]) -> None:
+        """Bring the given wallets (each once) to the current denominator, so that their
+        ``values``, ``offsets`` and ``slopes`` may be read."""
+        current = len(self.denominators) - 1
+        if current == 0:
+            return
+        written_at = self.written_at
+        stale = [wallet for wallet in wallets if written_at[wallet] != current]
+        if not stale:
+            return
+        factors = self.factors
+        values = self.values
+        if self.affine:
+            offsets, slopes = self.offsets, self.slopes
+            for wallet in stale:
+                factor = factors[written_at[wallet]]
+                written_at[wallet] = current
+                values[wallet] *= factor
+                offsets[wallet] *= factor
+                slopes[wallet] *= factor
+        else:
+            for wallet in stale:  # the values are the offsets: one list
+                values[wallet] *= factors[written_at[wallet]]
+                written_at[wallet] = current
+
+    def current(self, wallets: list[int]) -> list[int]:
+        """The money values of the given wallets over the current denominator, without
+        rewriting them (``refresh`` does, for wallets read over and over)."""
+        values = self.values
+        if len(self.denominators) == 1:
+            return list(map(values.__getitem__, wallets))
+        factors, written_at = self.factors, self.written_at
+        return [values[wallet] * factors[written_at[wallet]] for wallet in wallets]
+
+    @staticmethod
+    def _used_wallets(keys: IntArray, stride: int) -> list[int]:
+        """The wallets (each once) of sorted keys ``wallet * stride + utility``."""
+        return list(dict.fromkeys((keys // stride).tolist()))
 
     def groups(
         self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
     ) -> list[tuple[int, int, int, int]]:
         """(money value, utility, weight, wallet) of the supporters, grouped."""
+        return list(zip(*self.columns(supporters, weights, utilities), strict=True))
+
+    def columns(
+        self, supporters: IntArray, weights: FloatArray, utilities: IntArray | None
+    ) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The supporters grouped by wallet and utility: one list each of the groups' money
+        values, utilities, weights and wallets (refreshed, so their numbers may be read)."""
         wallets = self.wallet_of[supporters]
         values = self.values
         if utilities is None:
             counts = np.bincount(wallets, weights=weights)
-            present = np.flatnonzero(counts)
-            return [
-                (values[wallet], 1, weight, wallet)
-                for wallet, weight in zip(
-                    present.tolist(), counts[present].astype(np.int64).tolist(), strict=True
-                )
-            ]
+            present = counts.nonzero()[0]
+            members = present.tolist()
+            self.refresh(members)
+            return (
+                list(map(values.__getitem__, members)),
+                [1] * len(members),
+                counts[present].astype(np.int64).tolist(),
+                members,
+            )
         stride = int(utilities.max()) + 1
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        self.refresh(self._used_wallets(keys, stride))
         counts = np.bincount(inverse.ravel(), weights=weights)
-        result = []
-        for key, weight in zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True):
-            wallet, utility = divmod(key, stride)
-            result.append((values[wallet], utility, weight, wallet))
-        return result
+        owners, units = np.divmod(keys, stride)
+        members = owners.tolist()
+        return (
+            list(map(values.__getitem__, members)),
+            units.tolist(),
+            counts.astype(np.int64).tolist(),
+            members,
+        )
 
     def pay(
         self,
@@ -330,14 +439,11 @@ class _Wallets:
         offset, slope, denominator = offset // shared, slope // shared, denominator // shared
         common = lcm(self.denominator, denominator)
         if common != self.denominator:
-            factor = common // self.denominator
-            self.offsets = [value * factor for value in self.offsets]
-            if self.affine:
-                self.slopes = [value * factor for value in self.slopes]
-                self.values = [value * factor for value in self.values]
-            else:
-                self.values = self.offsets
+            ratio = common // self.denominator
+            self.factors = [factor * ratio for factor in self.factors]
+            self.factors.append(1)
             self.denominator = common
+            self.denominators.append(common)
         factor = common // denominator
         offset *= factor
         slope *= factor
@@ -347,20 +453,24 @@ class _Wallets:
         wallets = self.wallet_of[supporters]
         if utilities is None:
             # Counting, not sorting: the wallets in use, then a lookup to their successors.
-            keys = np.flatnonzero(np.bincount(wallets, minlength=len(self.values)))
+            keys = np.bincount(wallets, minlength=len(self.values)).nonzero()[0]
             inverse = wallets
             stride = 0
         else:
             stride = int(utilities.max()) + 1
             keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
         offsets, slopes, values = self.offsets, self.slopes, self.values
+        # The wallets replaced are read over the new denominator, not rewritten.
+        factors, written_at = self.factors, self.written_at
         p, q = self.p, self.q
         new_wallets: list[int] = []
         created: dict[tuple[int, int], int] = {}
+        first = len(values)
         for key in keys.tolist():
             wallet, utility = divmod(key, stride) if stride else (key, 1)
-            left_offset = offsets[wallet] - offset * utility
-            left_slope = slopes[wallet] - slope * utility
+            factor = factors[written_at[wallet]]
+            left_offset = offsets[wallet] * factor - offset * utility
+            left_slope = slopes[wallet] * factor - slope * utility
             value = left_offset * q + left_slope * p
             if value < 0:
                 # Paid all it had: nothing left, whatever s is within the horizon.
@@ -372,13 +482,18 @@ class _Wallets:
                 slopes.append(left_slope)
                 values.append(value)
             new_wallets.append(target)
+        self._created(first)
         successors = np.asarray(new_wallets, dtype=np.int64)
         if stride:
-            self.wallet_of[supporters] = successors[inverse.ravel()]
+            successors = successors[inverse.ravel()]
         else:
             lookup = np.zeros(len(values), dtype=np.int64)
             lookup[keys] = successors
-            self.wallet_of[supporters] = lookup[inverse]
+            successors = lookup[inverse]
+        self.wallet_of[supporters] = successors
+        self.ballot_approx[supporters] = self.approx[successors]
+        self.ballot_offsets[supporters] = self.offset_approx[successors]
+        self.ballot_slopes[supporters] = self.slope_approx[successors]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
@@ -388,26 +503,28 @@ class _Wallets:
         values = self.values
         if utilities is None:
             # Which wallets the supporters use, without sorting them.
-            used = np.flatnonzero(np.bincount(wallets, minlength=len(values)))
-            lefts = [
-                money - price if money > price else 0
-                for money in map(values.__getitem__, used.tolist())
-            ]
-            # One new wallet per distinct amount left, in order of first appearance.
+            used = np.bincount(wallets, minlength=len(values)).nonzero()[0]
+            lefts = [money - price if money > price else 0 for money in self.current(used.tolist())]
+            # One new wallet per wallet used; those left with nothing all move to the first of
+            # them (wallets holding the same money are otherwise not looked for: see _compact).
             first = len(values)
-            distinct = list(dict.fromkeys(lefts))
-            position = {left: first + offset for offset, left in enumerate(distinct)}
-            values.extend(distinct)
-            self._approximate(first)
-            targets = list(map(position.__getitem__, lefts))
+            values.extend(lefts)
+            self._created(first)
+            targets = np.arange(first, first + len(lefts), dtype=np.int64)
+            if 0 in lefts:
+                emptied = [position for position, left in enumerate(lefts) if not left]
+                targets[emptied] = first + emptied[0]
             lookup = np.zeros(len(values), dtype=np.int64)
-            lookup[used] = np.asarray(targets, dtype=np.int64)
-            self.wallet_of[supporters] = lookup[wallets]
+            lookup[used] = targets
+            successors = lookup[wallets]
+            self.wallet_of[supporters] = successors
+            self.ballot_approx[supporters] = self.approx[successors]
             if len(values) > 2 * self._compacted_size + 64:
                 self._compact()
             return
         stride = int(utilities.max()) + 1
         keys, inverse = np.unique(wallets * stride + utilities, return_inverse=True)
+        self.refresh(self._used_wallets(keys, stride))
         new_wallets: list[int] = []
         created: dict[int, int] = {}
         first = len(values)
@@ -419,41 +536,39 @@ class _Wallets:
                 target = created[left] = len(values)
                 values.append(left)
             new_wallets.append(target)
-        self._approximate(first)
-        self.wallet_of[supporters] = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        self._created(first)
+        successors = np.asarray(new_wallets, dtype=np.int64)[inverse.ravel()]
+        self.wallet_of[supporters] = successors
+        self.ballot_approx[supporters] = self.approx[successors]
         if len(values) > 2 * self._compacted_size + 64:
             self._compact()
 
     def _compact(self) -> None:
-        """Forget wallets no ballot uses any more and merge wallets holding the same money."""
-        used = np.flatnonzero(np.bincount(self.wallet_of, minlength=len(self.values)))
+        """Forget the wallets no ballot uses any more.
+
+        Wallets holding the same money are not looked for: apart from those left with
+        nothing (at most one a purchase), ballots that paid for different projects almost
+        never hold exactly the same money, and a price does not depend on how wallets are
+        grouped."""
+        used = np.bincount(self.wallet_of, minlength=len(self.values)).nonzero()[0]
+        kept = used.tolist()
         remap = np.zeros(len(self.values), dtype=np.int64)
-        offsets: list[int] = []
-        slopes: list[int] = []
-        values: list[int] = []
-        position_of: dict[tuple[int, int], int] = {}
-        targets: list[int] = []
-        slopes_of = self.slopes if self.affine else [0] * len(self.values)
-        for wallet in used.tolist():
-            key = (self.offsets[wallet], slopes_of[wallet])
-            position = position_of.get(key)
-            if position is None:
-                position = position_of[key] = len(values)
-                offsets.append(key[0])
-                slopes.append(key[1])
-                values.append(self.values[wallet])
-            targets.append(position)
-        moved = np.asarray(targets, dtype=np.int64)
-        remap[used] = moved
+        remap[used] = np.arange(len(kept), dtype=np.int64)
         self.wallet_of = remap[self.wallet_of]
+        self.written_at = list(map(self.written_at.__getitem__, kept))
+        values = list(map(self.values.__getitem__, kept))
         if self.affine:
-            self.offsets, self.slopes, self.values = offsets, slopes, values
+            self.values = values
+            self.offsets = list(map(self.offsets.__getitem__, kept))
+            self.slopes = list(map(self.slopes.__getitem__, kept))
         else:
-            self.offsets = self.values = offsets
-            approx = np.empty(max(64, 2 * len(values)), dtype=np.float64)
-            approx[moved] = self.approx[used]
-            self.approx = approx
-        self._compacted_size = len(values)
+            self.offsets = self.values = values
+        capacity = max(64, 2 * len(kept))
+        self.approx = _grown(self.approx[used], len(kept), capacity)
+        if self.affine:
+            self.offset_approx = _grown(self.offset_approx[used], len(kept), capacity)
+            self.slope_approx = _grown(self.slope_approx[used], len(kept), capacity)
+        self._compacted_size = len(kept)
 
     def money_of(self, supporters: IntArray, weights: FloatArray) -> Fraction:
         """Total money the supporters have left (minor units)."""
@@ -481,15 +596,78 @@ class _Key:
         return left < right or (left == right and self.rank < other.rank)
 
 
-@dataclass(frozen=True, slots=True)
 class _Price:
-    rho: Fraction  # at the current start
-    payment: Fraction  # per unit of utility and weight, at the current start
-    paid_all: Fraction
-    # rho = (offset + slope*s) / denominator as long as the horizon holds
-    offset: int
-    slope: int
-    denominator: int
+    """A project's price now.
+
+    ``rho`` is the price per unit of satisfaction at the current start, and
+    ``(offset + slope*s) / denominator`` as long as the horizon holds. ``payment`` (per unit of
+    utility and weight, at the current start) and ``paid_all`` (the weight of the supporters who
+    pay all they have, in voters) are worked out when first asked for: only the projects
+    bought need them, not every price computed.
+    """
+
+    __slots__ = (
+        "_paid_all",
+        "_payment",
+        "_poor_weight",
+        "_scale",
+        "_weight_scale",
+        "denominator",
+        "offset",
+        "rho",
+        "slope",
+    )
+
+    def __init__(
+        self,
+        rho: Fraction,
+        payment: Fraction,
+        paid_all: Fraction,
+        offset: int,
+        slope: int,
+        denominator: int,
+    ) -> None:
+        self.rho = rho
+        self._payment: Fraction | None = payment
+        self._paid_all: Fraction | None = paid_all
+        self.offset = offset
+        self.slope = slope
+        self.denominator = denominator
+        self._scale = self._poor_weight = self._weight_scale = 1
+
+    @classmethod
+    def deferred(
+        cls,
+        payment: tuple[int, int],
+        scale: int,
+        paid_all: tuple[int, int],
+        offset: int,
+        slope: int,
+        denominator: int,
+    ) -> _Price:
+        """The price whose payment is ``payment[0] / payment[1]``, rho that over ``scale``,
+        and ``paid_all`` ``paid_all[0] / paid_all[1]``: one Fraction made now instead of three."""
+        price = cls.__new__(cls)
+        price.rho = Fraction(payment[0], payment[1] * scale)
+        price._payment = price._paid_all = None
+        price._scale = scale
+        price._poor_weight, price._weight_scale = paid_all
+        price.offset = offset
+        price.slope = slope
+        price.denominator = denominator
+        return price
+
+    @property
+    def payment(self) -> Fraction:
+        if self._payment is None:
+            self._payment = self.rho * self._scale
+        return self._payment
+
+    @property
+    def paid_all(self) -> Fraction:
+        if self._paid_all is None:
+            self._paid_all = Fraction(self._poor_weight, self._weight_scale)
+        return self._paid_all
 
 
 def _price(
@@ -497,9 +675,19 @@ def _price(
 ) -> _Price | None:
     """The price of a project now, or None if its supporters cannot afford it."""
     utilities = electorate.utilities[index]
-    if utilities is None and not wallets.affine:
-        return _plain_price(wallets, electorate, index, cost)
-    groups = wallets.groups(
+    if utilities is None:
+        if not wallets.affine:
+            return _plain_price(wallets, electorate, index, cost)
+        if _clearly_everyone_pays(wallets, electorate, index, cost):
+            # Nothing here can move the horizon: every supporter's money minus the equal share
+            # is positive now and, as no wallet's money falls as s grows (slopes_nonnegative)
+            # while the equal share does not change, it only moves away from zero; so is the
+            # supporters' money minus the cost. Every call to horizon.keep below would return
+            # without a change.
+            return _everyone_pays(wallets, electorate, index, cost)
+        if _clearly_unaffordable_for_now(wallets, electorate, index, cost, horizon):
+            return None
+    values, units, weights, members = wallets.columns(
         electorate.supporters[index], electorate.supporter_weights[index], utilities
     )
     denominator = wallets.denominator
@@ -507,56 +695,94 @@ def _price(
     need = cost * denominator * q
     rich_utility = electorate.total_utility[index]
     # Usual case: every supporter can pay the equal share, which also settles affordability.
-    everyone_pays = (
-        utilities is None and min(value for value, _, _, _ in groups) * rich_utility >= need
-    )
-    affordable = (everyone_pays and not horizon.enabled) or sum(
-        value * weight for value, _, weight, _ in groups
-    ) >= need
+    everyone_pays = utilities is None and min(values) * rich_utility >= need
     offsets, slopes = wallets.offsets, wallets.slopes
     if horizon.enabled:
-        horizon.keep(
-            sum(offsets[wallet] * weight for _, _, weight, wallet in groups) - cost * denominator,
-            sum(slopes[wallet] * weight for _, _, weight, wallet in groups),
-            zero_allowed=affordable,
-        )
+        offset_sum = sum(map(mul, map(offsets.__getitem__, members), weights))
+        slope_sum = sum(map(mul, map(slopes.__getitem__, members), weights))
+        affordable = offset_sum * q + slope_sum * p >= need
+        horizon.keep(offset_sum - cost * denominator, slope_sum, zero_allowed=affordable)
+    else:
+        affordable = everyone_pays or sum(map(mul, values, weights)) >= need
     if not affordable:
         return None
-    poor: list[tuple[int, int, int, int]] = []
+    count = len(values)
     if utilities is None:
-        ordered = [] if everyone_pays else sorted(groups)
+        order = [] if everyone_pays else sorted(range(count), key=values.__getitem__)
     else:
-        ordered = sorted(groups, key=lambda group: Fraction(group[0], group[1]))
+        order = sorted(range(count), key=lambda group: Fraction(values[group], units[group]))
     paid_by_poor = 0
-    for group in ordered:
-        value, utility, weight, _ = group
+    poor_count = 0
+    for group in order:
+        value, utility = values[group], units[group]
         if value * rich_utility >= (need - paid_by_poor) * utility:
             break
+        weight = weights[group]
         paid_by_poor += value * weight
         rich_utility -= weight * utility
-        poor.append(group)
+        poor_count += 1
+    poor = order[:poor_count]
     # payment = (offset + slope*s) / (rich_utility * denominator) per unit of utility
-    offset = cost * denominator - sum(offsets[wallet] * weight for _, _, weight, wallet in poor)
-    slope = -sum(slopes[wallet] * weight for _, _, weight, wallet in poor) if wallets.affine else 0
-    if horizon.enabled:
-        poor_wallets = {(group[3], group[1]) for group in poor}
-        for _, utility, _, wallet in groups:
-            horizon.keep(
-                offsets[wallet] * rich_utility - utility * offset,
-                slopes[wallet] * rich_utility - utility * slope,
-                zero_allowed=(wallet, utility) not in poor_wallets,
-            )
+    offset = cost * denominator - sum(offsets[members[group]] * weights[group] for group in poor)
+    slope = -sum(slopes[members[group]] * weights[group] for group in poor) if wallets.affine else 0
+    if horizon.enabled and not horizon.stuck:
+        _keep_sides(horizon, values, units, members, wallets, poor, rich_utility, offset, slope)
     payment_denominator = rich_utility * denominator
-    payment = Fraction(offset * q + slope * p, payment_denominator * q)
     scale = electorate.utility_scale[index]
-    return _Price(
-        rho=payment / scale,
-        payment=payment,
-        paid_all=Fraction(sum(group[2] for group in poor), electorate.weight_scale),
-        offset=offset,
-        slope=slope,
-        denominator=payment_denominator * scale,
+    return _Price.deferred(
+        (offset * q + slope * p, payment_denominator * q),
+        scale,
+        (sum(weights[group] for group in poor), electorate.weight_scale),
+        offset,
+        slope,
+        payment_denominator * scale,
     )
+
+
+def _keep_sides(
+    horizon: _Horizon,
+    values: list[int],
+    units: list[int],
+    members: list[int],
+    wallets: _Wallets,
+    poor: list[int],
+    rich_utility: int,
+    offset: int,
+    slope: int,
+) -> None:
+    """What ``horizon.keep`` does for every group: the poor must stay below the payment
+    (offset + slope*s) / rich_utility per unit of utility, the others at or above it.
+
+    The same as calling it once a group, with fewer calls: only the group that would stop the
+    horizon, and the one whose sign could change soonest, are handed to it (the horizon keeps
+    the smallest such start, so the others would not change it)."""
+    offsets, slopes = wallets.offsets, wallets.slopes
+    payment_now = offset * wallets.q + slope * wallets.p
+    poor_groups = set(poor)
+    best: tuple[int, int, int, int] | None = None  # (root numerator, denominator > 0, alpha, beta)
+    for group, wallet in enumerate(members):
+        utility = units[group]
+        beta = slopes[wallet] * rich_utility - utility * slope
+        if beta == 0:
+            continue
+        # alpha*q + beta*p, the group's money minus its payment (times rich_utility) now.
+        now = values[group] * rich_utility - utility * payment_now
+        zero_allowed = group not in poor_groups
+        if now == 0:
+            if zero_allowed and beta > 0:
+                continue
+            horizon.keep(
+                offsets[wallet] * rich_utility - utility * offset, beta, zero_allowed=zero_allowed
+            )
+            return  # the horizon is stuck: nothing more can change it
+        if (now > 0) == (beta > 0):
+            continue  # moving away from zero as s grows
+        alpha = offsets[wallet] * rich_utility - utility * offset
+        numerator, denominator = (-alpha, beta) if beta > 0 else (alpha, -beta)
+        if best is None or numerator * best[1] < best[0] * denominator:
+            best = (numerator, denominator, alpha, beta)
+    if best is not None:
+        horizon.keep(best[2], best[3], zero_allowed=True)
 
 
 # Floats decide only what they decide with this relative margin to spare (their errors are
@@ -574,27 +800,33 @@ def _plain_price(
     Floats find who pays all they have; the payment is then computed exactly and the split
     checked against it (it is right when every poor supporter has less than the payment and
     every other at least as much: the payment then solves sum min(money, payment) = cost)."""
-    counts = np.bincount(
-        wallets.wallet_of[electorate.supporters[index]],
-        weights=electorate.supporter_weights[index],
-    )
-    present = np.flatnonzero(counts)
+    supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS:
+        # Few supporters: grouped in a dict, cheaper than counting over every wallet.
+        grouped: dict[int, int] = {}
+        for wallet, weight in zip(
+            wallets.wallet_of[supporters].tolist(), electorate.weight_lists[index], strict=True
+        ):
+            grouped[wallet] = grouped.get(wallet, 0) + weight
+        return _exact_plain_price(
+            wallets, electorate, index, cost, list(grouped), list(grouped.values())
+        )
+    rich = electorate.total_utility[index]
+    equal_share = cost / rich
+    # First by the supporters' money one by one, without grouping them: the usual answers.
+    money = wallets.ballot_approx[supporters]
+    lowest = float(np.minimum.reduce(money))
+    if lowest > equal_share * (1 + _MARGIN):
+        return _everyone_pays(wallets, electorate, index, cost)
+    total = float(money @ electorate.supporter_weights[index])
+    if total < cost * (1 - _MARGIN):
+        return None
+    counts = np.bincount(wallets.wallet_of[supporters], weights=electorate.supporter_weights[index])
+    present = counts.nonzero()[0]
     weights = counts[present]
     if len(present) < _FLOAT_GROUPS:
         return _exact_plain_price(wallets, electorate, index, cost, present, weights)
     approx = wallets.approx[present]
-    denominator = wallets.denominator
-    need = cost * denominator
-    rich = electorate.total_utility[index]
-    scale = electorate.utility_scale[index]
-    equal_share = cost / rich
-    lowest = float(approx.min())
-    if lowest > equal_share * (1 + _MARGIN):
-        payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
-    total = float(approx @ weights)
-    if total < cost * (1 - _MARGIN):
-        return None
     if lowest < equal_share * (1 - _MARGIN) and total > cost * (1 + _MARGIN):
         priced = _split_price(wallets, electorate, index, cost, present, approx, weights)
         if priced is not None:
@@ -613,23 +845,23 @@ def _split_price(
 ) -> _Price | None:
     """The price when floats clearly tell who pays all they have; None when they do not."""
     rich = electorate.total_utility[index]
-    order = np.argsort(approx)
+    order = approx.argsort()
     money = approx[order]
     ordered_weights = weights[order]
-    paid = np.cumsum(money * ordered_weights)
-    left = np.cumsum(ordered_weights)
-    paid_before = paid - money * ordered_weights
-    rich_before = rich - (left - ordered_weights)
+    spent = money * ordered_weights
+    paid_before = spent.cumsum() - spent
+    rich_before = rich - (ordered_weights.cumsum() - ordered_weights)
     enough = money * rich_before >= cost - paid_before
-    first_rich = int(np.argmax(enough))
+    first_rich = int(enough.argmax())
     if not enough[first_rich]:
         return None
     guess = (cost - paid_before[first_rich]) / rich_before[first_rich]
-    poor = approx < guess
-    values = wallets.values
-    poor_wallets = present[poor].tolist()
-    poor_weights = weights[poor].astype(np.int64).tolist()
-    paid_by_poor = sum(map(mul, map(values.__getitem__, poor_wallets), poor_weights))
+    # The poor: the wallets below the guess, the first ones in sorted order.
+    poor_count = int(money.searchsorted(guess))
+    poor_weights = ordered_weights[:poor_count].astype(np.int64).tolist()
+    paid_by_poor = sum(
+        map(mul, wallets.current(present[order[:poor_count]].tolist()), poor_weights)
+    )
     poor_weight = sum(poor_weights)
     rich_left = rich - poor_weight
     if rich_left <= 0:
@@ -640,16 +872,15 @@ def _split_price(
         return None
     exact = amount / (rich_left * denominator)  # the payment, as the nearest float
     # Every supporter clearly on its side of the exact payment: the split is the right one.
-    if not np.array_equal(poor, approx < exact):
+    if poor_count and not money[poor_count - 1] < exact * (1 - _MARGIN):
         return None
-    if bool(np.any(np.abs(approx - exact) <= exact * _MARGIN)):
+    if poor_count < len(money) and not money[poor_count] > exact * (1 + _MARGIN):
         return None
-    payment = Fraction(amount, rich_left * denominator)
     scale = electorate.utility_scale[index]
-    return _Price(
-        payment / scale,
-        payment,
-        Fraction(poor_weight, electorate.weight_scale),
+    return _Price.deferred(
+        (amount, rich_left * denominator),
+        scale,
+        (poor_weight, electorate.weight_scale),
         amount,
         0,
         rich_left * denominator * scale,
@@ -661,19 +892,19 @@ def _exact_plain_price(
     electorate: _Electorate,
     index: int,
     cost: int,
-    present: IntArray,
-    counts: Counts,
+    present: IntArray | list[int],
+    counts: Counts | list[int],
 ) -> _Price | None:
-    """``_plain_price`` with exact integers only."""
-    weights = counts.astype(np.int64).tolist()
-    money = list(map(wallets.values.__getitem__, present.tolist()))
+    """``_plain_price`` with exact integers only (wallets and their weights as arrays from
+    numpy's counting, or as lists)."""
+    weights = counts.astype(np.int64).tolist() if isinstance(counts, np.ndarray) else counts
+    money = wallets.current(present.tolist() if isinstance(present, np.ndarray) else present)
     denominator = wallets.denominator
     need = cost * denominator
     rich = electorate.total_utility[index]
     scale = electorate.utility_scale[index]
     if min(money) * rich >= need:
-        payment = Fraction(need, rich * denominator)
-        return _Price(payment / scale, payment, Fraction(0), need, 0, rich * denominator * scale)
+        return _everyone_pays(wallets, electorate, index, cost)
     if sum(map(mul, money, weights)) < need:
         return None
     paid_by_poor = 0
@@ -687,15 +918,74 @@ def _exact_plain_price(
         rich -= weight
         poor_weight += weight
     offset = need - paid_by_poor
-    payment = Fraction(offset, rich * denominator)
-    return _Price(
-        payment / scale,
-        payment,
-        Fraction(poor_weight, electorate.weight_scale),
+    return _Price.deferred(
+        (offset, rich * denominator),
+        scale,
+        (poor_weight, electorate.weight_scale),
         offset,
         0,
         rich * denominator * scale,
     )
+
+
+def _everyone_pays(wallets: _Wallets, electorate: _Electorate, index: int, cost: int) -> _Price:
+    """The price when every supporter can pay the equal share: cost / rich, whatever s."""
+    rich = electorate.total_utility[index]
+    scale = electorate.utility_scale[index]
+    need = cost * wallets.denominator
+    # rho = cost / (rich * scale): the common denominator cancels.
+    return _Price.deferred((cost, rich), scale, (0, 1), need, 0, rich * wallets.denominator * scale)
+
+
+def _clearly_everyone_pays(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int
+) -> bool:
+    """Whether floats tell, with a margin, that every supporter (equal utilities) has more
+    than the equal share at this start, and no wallet's money falls as s grows."""
+    supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS or not wallets.slopes_nonnegative:
+        return False
+    lowest = float(np.minimum.reduce(wallets.ballot_approx[supporters]))
+    return lowest > cost / electorate.total_utility[index] * (1 + _MARGIN)
+
+
+# Relative error of a float from an exact quotient, and of each float operation, at most.
+_EPSILON = 2.0**-51
+
+
+def _clearly_unaffordable_for_now(
+    wallets: _Wallets, electorate: _Electorate, index: int, cost: int, horizon: _Horizon
+) -> bool:
+    """Whether floats tell, with a margin, that the supporters (equal utilities) cannot afford
+    the project at this start, and that the start where they could is beyond the horizon's
+    limit so far. ``_price`` would then return None after one call to ``horizon.keep`` that
+    changes nothing: the supporters' money minus the cost is negative and, if it grows with
+    s, reaches zero only beyond the limit."""
+    supporters = electorate.supporters[index]
+    if len(supporters) < _FLOAT_GROUPS or not wallets.slopes_nonnegative:
+        return False
+    weights = electorate.supporter_weights[index]
+    if float(wallets.ballot_approx[supporters] @ weights) >= cost * (1 - _MARGIN):
+        return False
+    if horizon.stuck or not horizon.enabled:
+        return True
+    # The supporters' money is offsets + slopes * s; it reaches the cost at s = (cost -
+    # offsets) / slopes. Slopes are never negative: their sum is exact to a relative error
+    # of n * epsilon, the offsets' sum to n * epsilon times the sum of their sizes.
+    slopes = float(wallets.ballot_slopes[supporters] @ weights)
+    if slopes == 0.0:
+        return True  # every slope is zero: the money never grows, keep would change nothing
+    limit = horizon.limit
+    if limit is None:
+        return False
+    offsets = wallets.ballot_offsets[supporters]
+    error = (len(supporters) + 4) * _EPSILON
+    spread = float(np.abs(offsets) @ weights) + cost
+    shortfall = cost - float(offsets @ weights) - 2 * error * spread
+    if shortfall <= 0:
+        return False
+    root_below = shortfall / (slopes * (1 + 2 * error)) * (1 - 4 * _EPSILON)
+    return root_below > float(limit) * (1 + 4 * _EPSILON)
 
 
 class _Reference:

@@ -148,9 +148,9 @@ async def _changeable_team(session: AsyncSession, round_id: str, actor: User) ->
 
 def _already(subject: str) -> Conflict:
     return Conflict(
-        f"{subject} is already on this round's team",
+        f"the official {subject} is already on this round's team",
         code="already_on_team",
-        message_nl=f"{subject} hoort al bij het team van deze ronde",
+        message_nl=f"ambtenaar {subject} hoort al bij het team van deze ronde",
     )
 
 
@@ -189,9 +189,9 @@ async def remove_member(
     round_ = await _changeable_team(session, round_id, actor)
     if subject == round_.created_by:
         raise Conflict(
-            f"{subject} created the round and stays on its team",
+            f"the official {subject} created the round and stays on its team",
             code="creator_stays_on_team",
-            message_nl=f"{subject} heeft de ronde aangemaakt en blijft in het team",
+            message_nl=f"ambtenaar {subject} heeft de ronde aangemaakt en blijft in het team",
         )
     removed = await session.execute(
         sa.delete(RoundTeamMember).where(
@@ -201,9 +201,9 @@ async def remove_member(
     if removed.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
         raise NotFound(
-            f"{subject} is not on this round's team",
+            f"the official {subject} is not on this round's team",
             code="not_on_team",
-            message_nl=f"{subject} hoort niet bij het team van deze ronde",
+            message_nl=f"ambtenaar {subject} hoort niet bij het team van deze ronde",
         )
     await append_event(
         session,

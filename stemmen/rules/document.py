@@ -84,6 +84,10 @@ TALLY_FORMATS: Final[Mapping[str, tuple[str, ...]]] = {
 TALLY_METHODS: Final = tuple(TALLY_FORMATS)
 
 SATISFACTION_RULES: Final = ("max-welfare", "mes")
+# The satisfaction a rule is computed with when the rule set leaves it out: the budget engine's
+# own defaults (``welfare.max_welfare`` and ``mes.equal_shares``), which results and bundles
+# have always used; a test holds the two together.
+DEFAULT_SATISFACTION: Final = {"max-welfare": "cardinality", "mes": "cost"}
 
 # Who may act on a round (administration.officials): every official, or only the round's team.
 ANY_OFFICIAL: Final = "any-official"
@@ -1296,7 +1300,7 @@ def _allocation(part: Mapping[str, Any]) -> AllocationRules:
     support = part.get("min_support")
     return AllocationRules(
         rule=rule,
-        satisfaction=part.get("satisfaction", "cost" if rule in SATISFACTION_RULES else None),
+        satisfaction=part.get("satisfaction", DEFAULT_SATISFACTION.get(rule)),
         completion=part.get("completion", "none"),
         min_support=None
         if support is None

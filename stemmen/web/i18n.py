@@ -525,6 +525,35 @@ MESSAGES: dict[str, dict[str, str]] = {
     "batch.open": {"nl": "open", "en": "open"},
     "batch.confirmed": {"nl": "bevestigd", "en": "confirmed"},
     "batch.rejected": {"nl": "afgekeurd", "en": "rejected"},
+    "team.title": {"nl": "Team van de ronde", "en": "The round's team"},
+    "team.round_team": {
+        "nl": "Volgens het kader van de raad ({reference}) werken alleen het team van deze ronde en beheerders eraan.",
+        "en": "Under the council's rule set ({reference}) only this round's team and administrators act on it.",
+    },
+    "team.any_official": {
+        "nl": "Volgens het kader van de raad ({reference}) mag elke ambtenaar aan deze ronde werken; er is geen team.",
+        "en": "Under the council's rule set ({reference}) every official may act on this round; it has no team.",
+    },
+    "team.members": {"nl": "Teamleden", "en": "Team members"},
+    "team.creator": {"nl": "maakte de ronde aan", "en": "created the round"},
+    "team.added_by": {"nl": "toegevoegd door {name}, {when}", "en": "added by {name}, {when}"},
+    "team.you": {"nl": "u", "en": "you"},
+    "team.remove": {"nl": "Uit het team halen", "en": "Take off the team"},
+    "team.add": {"nl": "Ambtenaar toevoegen", "en": "Add an official"},
+    "team.subject": {"nl": "Gebruikersnaam van de ambtenaar", "en": "The official's user name"},
+    "team.subject_hint": {
+        "nl": "Zoals bij het inloggen (bijvoorbeeld j.devries). Het team en beheerders kunnen het team wijzigen; elke wijziging komt in het auditlog.",
+        "en": "As used to sign in (for example j.devries). The team and administrators can change the team; every change goes into the audit log.",
+    },
+    "team.published": {
+        "nl": "De uitslag is gepubliceerd; het team verandert niet meer.",
+        "en": "The result is published; the team no longer changes.",
+    },
+    "team.outsider": {
+        "nl": "U kunt deze ronde bekijken, maar niet wijzigen: u hoort niet bij het team.",
+        "en": "You can see this round but not change it: you are not on its team.",
+    },
+    "team.see": {"nl": "Wie er in het team zit", "en": "Who is on the team"},
     "whatif.title": {"nl": "Wat als…?", "en": "What if…?"},
     "whatif.intro": {
         "nl": "Tel dezelfde stemmen met een andere regel en zie wat er anders zou zijn. De vastgestelde uitslag verandert niet.",

@@ -1,9 +1,10 @@
 """Officials' pages: create a round from a published rule-set version, set its areas and
 budgets, review proposals, add questions, move phases (publishing is the last move), enter and
-confirm paper batches, and compare the result under other rules. Every action is a call to
-the services with the signed-in official as actor, after the round's team check (where the
-rule set limits a round to its team); refusals come back in the official's language on the
-round's page."""
+confirm paper batches, compare the result under other rules, and see and change the round's
+team. Every action is a call to the services with the signed-in official as actor, after the
+round's team check (where the rule set limits a round to its team); refusals come back in the
+official's language on the round's page. An official the rule set keeps off a round sees that
+refusal as a notice on the round's page, which then offers no forms."""
 
 from __future__ import annotations
 
@@ -202,6 +203,7 @@ class OfficialPages(Controller):
             else []
         )
         batches = await list_batches(session, round_id)
+        team, outsider = await team_view(session, round_id, user, lang)
         response = render(
             request,
             "manage_round.html",
@@ -209,6 +211,11 @@ class OfficialPages(Controller):
             ruleset=ruleset,
             proposals=proposals,
             batches=batches,
+            team=team,
+            outsider=outsider,
+            may_change_team=ruleset.administration.round_team_only
+            and outsider is None
+            and round_read.phase != "published",
             area_text=area_lines(round_read.areas, lang),
             rules=BUDGET_RULES if ruleset.is_budget else tuple(sorted(METHODS)),
             error=error,
@@ -342,6 +349,32 @@ class OfficialPages(Controller):
                 options=options,
             )
             await add_question(db_session, round_id, data, user)
+
+        return await self._act(request, db_session, round_id, action)
+
+    # ----------------------------------------------------------------------- team
+
+    @post("/rounds/{round_id:str}/team", status_code=303)
+    async def add_team_member(
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
+    ) -> Template | Redirect:
+        from stemmen.rounds.schemas import TeamMemberAdd
+        from stemmen.rounds.team import add_member
+
+        async def action(user: User, form: dict[str, list[str]]) -> None:
+            data = TeamMemberAdd(subject=first(form, "subject"))
+            await add_member(db_session, round_id, data.subject, user)
+
+        return await self._act(request, db_session, round_id, action)
+
+    @post("/rounds/{round_id:str}/team/remove", status_code=303)
+    async def remove_team_member(
+        self, round_id: RoundId, request: AnyRequest, db_session: DbSession
+    ) -> Template | Redirect:
+        from stemmen.rounds.team import remove_member
+
+        async def action(user: User, form: dict[str, list[str]]) -> None:
+            await remove_member(db_session, round_id, first(form, "subject"), user)
 
         return await self._act(request, db_session, round_id, action)
 
@@ -513,6 +546,22 @@ class OfficialPages(Controller):
                 status=failure.status_code,
             )
         return await self._round(request, db_session, user, round_id, whatif=compared)
+
+
+async def team_view(
+    session: AsyncSession, round_id: str, user: User, lang: str
+) -> tuple[Any, str | None]:
+    """The round's team, and for an official the rule set keeps off this round, the refusal
+    every write would get (in their language), so the page shows it instead of forms."""
+    from stemmen.errors import Forbidden
+    from stemmen.rounds.team import read_team
+
+    team = await read_team(session, round_id)
+    try:
+        await check_round_team(session, round_id, user)
+    except Forbidden as refusal:
+        return team, error_text(refusal, lang)
+    return team, None
 
 
 async def paper_ballot_view(

@@ -1,7 +1,7 @@
 """A resident and an official in a real browser (Debian's Chromium through Playwright)
 against ``stemmen serve``: proposing, reviewing and opening voting, a knapsack ballot that goes
-over budget and is corrected, the receipt check, and the results. Set-up that is not under
-test goes through the API."""
+over budget and is corrected, the receipt check, the results, and a round team taking in a
+colleague. Set-up that is not under test goes through the API."""
 
 from __future__ import annotations
 
@@ -235,3 +235,43 @@ def test_a_preferendum_is_graded_with_the_keyboard_alone(server: LiveServer, pag
     page.get_by_role("button", name="Stem uitbrengen").focus()
     page.keyboard.press("Enter")
     expect()(page.get_by_role("heading", name="Uw stem is ontvangen")).to_be_visible()
+
+
+def test_a_round_team_takes_in_a_colleague_who_was_shown_whom_to_ask(
+    server: LiveServer, page: Any
+) -> None:
+    from tests.integration.test_round_team import CREATOR, team_ruleset
+
+    def team_voting_round(title: str) -> str:
+        async def steps(client: Any, auth: Any) -> str:
+            budget = await open_budget_round(
+                client, auth, document=team_ruleset(), areas=AREAS, proposals=PROJECTS, title=title
+            )
+            return budget.round_id
+
+        return str(server.api(steps))
+
+    round_id = team_voting_round("Buurtbegroting Team")
+    manage = f"{server.url}/manage/rounds/{round_id}"
+    sign_in_page(page, server.url, "official", "p.jansen")
+    page.goto(manage)
+    notice = page.locator("#team-notice")  # role=note, beside the development banner
+    expect()(notice).to_contain_text("U kunt deze ronde bekijken, maar niet wijzigen")
+    expect()(notice).to_contain_text(f"vraag {CREATOR}")
+    expect()(page.get_by_role("button", name=re.compile("^Naar de fase"))).to_have_count(0)
+
+    sign_in_page(page, server.url, "official", CREATOR)
+    page.goto(manage)
+    page.get_by_label("Gebruikersnaam van de ambtenaar").fill("p.jansen")
+    page.get_by_role("button", name="Ambtenaar toevoegen").click()
+    team = page.locator("section", has=page.get_by_role("heading", name="Team van de ronde"))
+    expect()(team).to_contain_text(f"p.jansen · toegevoegd door {CREATOR}")
+
+    sign_in_page(page, server.url, "official", "p.jansen")
+    page.goto(manage)
+    expect()(page.locator("#team-notice")).to_have_count(0)
+    expect()(
+        page.get_by_role("button", name="Naar de fase: gesloten, uitslag volgt")
+    ).to_be_visible()
+    remove = page.get_by_role("button", name=re.compile(r"^Uit het team halen\s*: p\.jansen$"))
+    expect()(remove).to_be_visible()

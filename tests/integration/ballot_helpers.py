@@ -5,12 +5,57 @@ Rounds themselves come from ``round_helpers`` (the public API, as officials woul
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from stemmen.audit.chain import BALLOT_ACCEPTED
 from tests.integration.round_helpers import move, resident
 
 Auth = Callable[..., dict[str, str]]
+
+
+class StoredBallots(NamedTuple):
+    """What the database holds of a round's ballots, read past the service."""
+
+    ballots: set[str]  # receipt hashes of the stored ballots
+    events: set[str]  # receipts of their ballot.accepted events, in the chain or waiting
+    waiting: int  # of those events, how many still wait to be sealed (audit_pending)
+
+
+async def stored_ballots(database_url: str, round_id: str) -> StoredBallots:
+    """The round's stored ballots and their ``ballot.accepted`` events, read with a fresh
+    engine (the app's may be the one a fault test broke). An event is either in the audit log
+    or committed with its ballot and still waiting to be sealed into it (``audit_pending``);
+    fails when one is in both, or twice in either: each is logged exactly once."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            ballots = {
+                row[0]
+                for row in await connection.execute(
+                    sa.text("SELECT receipt_hash FROM ballots WHERE round_id = :r"),
+                    {"r": round_id},
+                )
+            }
+            events: list[str] = []
+            waiting = 0
+            for table in ("audit_events", "audit_pending"):
+                payloads = await connection.execute(
+                    sa.text(f"SELECT payload FROM {table} WHERE round_id = :r AND kind = :k"),
+                    {"r": round_id, "k": BALLOT_ACCEPTED},
+                )
+                for (payload,) in payloads:
+                    value = payload if isinstance(payload, dict) else json.loads(payload)
+                    events.append(value["receipt"])
+                    waiting += table == "audit_pending"
+    finally:
+        await engine.dispose()
+    assert len(events) == len(set(events)), "a ballot event logged twice"
+    return StoredBallots(ballots, set(events), waiting)
 
 
 async def cast(

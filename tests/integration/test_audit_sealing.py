@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -109,6 +110,30 @@ async def test_the_background_sealer_moves_waiting_events_into_the_chain(
         # Nothing is sealed twice: another run finds nothing and changes nothing.
         assert await seal_all(sessions, wait=True) == 0
         assert await _chain(settings, budget.round_id) == entries
+
+
+async def test_each_worker_seals_at_the_interval_its_settings_give(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stemmen.audit import sealer
+    from stemmen.config import Settings
+
+    intervals: list[float] = []
+
+    async def loop(maker: Any, interval: float) -> None:
+        intervals.append(interval)
+        await asyncio.Event().wait()
+
+    async def seal_all(maker: Any, *, wait: bool = False) -> int:
+        return 0
+
+    monkeypatch.setattr(sealer, "_loop", loop)
+    monkeypatch.setattr(sealer, "seal_all", seal_all)
+    configured = Settings(_env_file=None, seal_interval_seconds=1.5)  # type: ignore[call-arg]
+    app = SimpleNamespace(state=SimpleNamespace(session_maker=None, settings=configured))
+    async with sealer.sealer_lifespan(app):  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # let the sealing task start
+    assert intervals == [1.5]
 
 
 async def test_the_running_app_seals_on_its_own_without_any_reader(

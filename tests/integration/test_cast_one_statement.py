@@ -203,25 +203,6 @@ async def test_a_first_ballot_is_one_statement_on_postgresql_and_stored_with_its
     assert check.json()["counted"] is True
 
 
-async def test_a_ballot_fetch_while_voting_is_one_prepared_statement_on_postgresql(
-    client: Any, auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Once the worker has served the round's ballot, a fetch reads the round's state and
-    whether the voter voted in one statement on the asyncpg connection, and serves the
-    cached body: the same body, before and after voting (``already_voted``)."""
-    budget = await open_budget_round(client, auth)
-    headers = resident(auth, "reader", AREA)
-    first = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
-    sent = _count_sends(monkeypatch)
-    again = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
-    assert again.status_code == 200, again.text
-    assert again.json() == first.json()
-    assert sent == ([] if settings.is_sqlite else [service._BALLOT_STATE])
-    assert (await _cast(client, headers, budget)).status_code == 201
-    after = await client.get(f"/api/rounds/{budget.round_id}/ballot", headers=headers)
-    assert after.json() == {**first.json(), "already_voted": True}
-
-
 async def test_a_second_ballot_without_revoting_is_409_already_voted_and_writes_nothing(
     client: Any, auth: Any, settings: Any
 ) -> None:

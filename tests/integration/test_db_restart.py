@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import pwd
 import shutil
@@ -31,9 +30,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from stemmen.audit.chain import BALLOT_ACCEPTED
+from tests.integration.ballot_helpers import stored_ballots
 from tests.integration.round_helpers import BudgetRound, open_budget_round, resident
 
 AREA = "WK026801"
@@ -139,35 +138,6 @@ async def _create_database(server: PrivatePostgres, name: str) -> str:
     finally:
         await connection.close()
     return server.url(name)
-
-
-async def _stored(database_url: str, round_id: str) -> tuple[set[str], list[str], int]:
-    """Receipt hashes of the stored ballots; the receipts of their ballot events, in the chain
-    and waiting to be sealed into it; and how many still wait."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            ballots = {
-                row[0]
-                for row in await connection.execute(
-                    sa.text("SELECT receipt_hash FROM ballots WHERE round_id = :r"),
-                    {"r": round_id},
-                )
-            }
-            events: list[str] = []
-            waiting = 0
-            for table in ("audit_events", "audit_pending"):
-                rows = await connection.execute(
-                    sa.text(f"SELECT payload FROM {table} WHERE round_id = :r AND kind = :k"),
-                    {"r": round_id, "k": BALLOT_ACCEPTED},
-                )
-                for (payload,) in rows:
-                    value = payload if isinstance(payload, dict) else json.loads(payload)
-                    events.append(value["receipt"])
-                    waiting += table == "audit_pending"
-    finally:
-        await engine.dispose()
-    return ballots, events, waiting
 
 
 @dataclass
@@ -300,9 +270,9 @@ async def test_a_database_restart_while_casting_loses_nothing_and_the_service_re
         assert outcome.retry_after.isdigit()
 
     acknowledged = {o.body["receipt_hash"] for o in storm.outcomes if o.status == 201}
-    ballots, events, _ = await _stored(database_url, budget.round_id)
+    # (stored_ballots fails on a ballot event logged twice)
+    ballots, events, _ = await stored_ballots(database_url, budget.round_id)
     assert acknowledged <= ballots, "an acknowledged ballot was lost in the restart"
-    assert len(events) == len(set(events)), "a ballot event logged twice"
     assert ballots == set(events), "a ballot without its audit event, or the reverse"
 
     # The refused voters retry on the same app and get through (or learn their first try,
@@ -313,7 +283,7 @@ async def test_a_database_restart_while_casting_loses_nothing_and_the_service_re
     assert (await client.get("/health")).status_code == 200
     log = await client.get(f"/api/rounds/{budget.round_id}/log", headers=auth("auditor"))
     assert log.status_code == 200, log.text
-    ballots, events, waiting = await _stored(database_url, budget.round_id)
+    ballots, events, waiting = await stored_ballots(database_url, budget.round_id)
     assert waiting == 0, "reading the log seals every waiting ballot event"
     in_chain = [
         e["payload"]["receipt"] for e in log.json()["entries"] if e["kind"] == BALLOT_ACCEPTED

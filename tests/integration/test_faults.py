@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from stemmen.audit.chain import BALLOT_ACCEPTED
 from stemmen.ratelimit import CastLimiter
+from tests.integration.ballot_helpers import stored_ballots
 from tests.integration.round_helpers import open_budget_round, resident
 
 AREA = "WK026801"
@@ -40,6 +40,17 @@ def _require_postgres(settings: Any) -> None:
 
 def _raw_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _admin(statement: str, database_url: str) -> None:
+    """One statement on the server's maintenance database, past the app's own pool."""
+    import asyncpg
+
+    connection = await asyncpg.connect(_raw_dsn(database_url.rsplit("/", 1)[0] + "/postgres"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 async def _terminate_backends(database_url: str) -> int:
@@ -58,35 +69,6 @@ async def _terminate_backends(database_url: str) -> int:
     finally:
         await connection.close()
     return len(rows)
-
-
-async def _stored(database_url: str, round_id: str) -> tuple[set[str], set[str]]:
-    """Receipt hashes of the stored ballots, and of their ballot events: in the audit log, or
-    committed with the ballot and still waiting to be sealed into it (``audit_pending``).
-    Fails when an event is in both, or twice in either: each is logged exactly once."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            ballots = {
-                row[0]
-                for row in await connection.execute(
-                    sa.text("SELECT receipt_hash FROM ballots WHERE round_id = :r"),
-                    {"r": round_id},
-                )
-            }
-            events: list[str] = []
-            for table in ("audit_events", "audit_pending"):
-                payloads = await connection.execute(
-                    sa.text(f"SELECT payload FROM {table} WHERE round_id = :r AND kind = :k"),
-                    {"r": round_id, "k": BALLOT_ACCEPTED},
-                )
-                for (payload,) in payloads:
-                    value = payload if isinstance(payload, dict) else json.loads(payload)
-                    events.append(value["receipt"])
-    finally:
-        await engine.dispose()
-    assert len(events) == len(set(events)), "a ballot event logged twice"
-    return ballots, set(events)
 
 
 async def _pending(database_url: str, round_id: str) -> int:
@@ -174,7 +156,7 @@ async def test_connections_killed_mid_transaction_give_503_lose_nothing_and_reco
     acknowledged = {r.json()["receipt_hash"] for r in responses if r.status_code == 201}
     assert acknowledged, "nothing got through between the kills; the test proved nothing"
 
-    ballots, logged = await _stored(settings.database_url, budget.round_id)
+    ballots, logged, _ = await stored_ballots(settings.database_url, budget.round_id)
     assert acknowledged <= ballots, "an acknowledged ballot is missing"
     assert ballots == logged, "a ballot without its audit event, or the reverse: a partial write"
 
@@ -186,7 +168,7 @@ async def test_connections_killed_mid_transaction_give_503_lose_nothing_and_reco
             assert retry.status_code in (201, 409), retry.text
     health = await client.get("/health")
     assert health.status_code == 200
-    ballots, logged = await _stored(settings.database_url, budget.round_id)
+    ballots, logged, _ = await stored_ballots(settings.database_url, budget.round_id)
     assert ballots == logged
     assert len(ballots) >= len(voters) - sum(1 for r in responses if r.status_code == 503)
 
@@ -196,8 +178,25 @@ async def test_health_reports_503_while_the_database_is_unreachable_and_recovers
 ) -> None:
     _require_postgres(settings)
     assert (await client.get("/health")).status_code == 200
+    name = settings.database_url.rsplit("/", 1)[1]
+    await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false', settings.database_url)
+    try:
+        await _terminate_backends(settings.database_url)
+        down = await client.get("/health")
+        assert down.status_code == 503, down.text
+        assert down.json()["status"] == "unavailable"
+    finally:
+        await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true', settings.database_url)
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_health_survives_its_connections_being_killed_without_a_restart(
+    client: Any, settings: Any
+) -> None:
+    _require_postgres(settings)
+    assert (await client.get("/health")).status_code == 200
     await _terminate_backends(settings.database_url)
-    # pool_pre_ping notices the dead connection and reconnects: no restart needed.
+    # The dead pooled connection is noticed and replaced: no restart needed.
     assert (await client.get("/health")).status_code == 200
 
 
@@ -300,7 +299,7 @@ async def test_worker_killed_mid_burst_loses_no_acknowledged_ballot(
             )
     assert acknowledged, "nothing was acknowledged before the kill"
     assert failed, "the kill interrupted nothing"
-    ballots, logged = await _stored(settings.database_url, budget.round_id)
+    ballots, logged, _ = await stored_ballots(settings.database_url, budget.round_id)
     assert acknowledged <= ballots, "an acknowledged ballot was lost"
     assert ballots == logged, "a partial write survived the kill"
 
@@ -314,7 +313,7 @@ async def test_worker_killed_mid_burst_loses_no_acknowledged_ballot(
                     headers=resident(auth, subject, AREA),
                 )
                 assert response.status_code in (201, 409), response.text
-    ballots, logged = await _stored(settings.database_url, budget.round_id)
+    ballots, logged, _ = await stored_ballots(settings.database_url, budget.round_id)
     assert ballots == logged
     assert len(ballots) >= len(voters)
     # Whatever the killed worker left unsealed, the next reader seals: all in the chain, once.

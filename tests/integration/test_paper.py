@@ -64,6 +64,19 @@ async def confirm(
     )
 
 
+async def confirmed_paper_ballot(
+    client: Any, auth: Any, round_id: str, voter: str, area: str, ballot: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """One paper ballot in a batch of its own, entered by one clerk and confirmed by another:
+    it counts. The batch, and the entry's receipt."""
+    batch = await open_batch(client, auth, round_id)
+    entered = await enter(client, auth, round_id, batch, voter, area, ballot)
+    assert entered.status_code == 201, entered.text
+    confirmed = await confirm(client, auth, round_id, batch)
+    assert confirmed.status_code == 200, confirmed.text
+    return batch, entered.json()
+
+
 async def test_paper_ballots_count_only_after_a_second_official_confirms_their_batch(
     client: Any, auth: Any, settings: Any
 ) -> None:
@@ -226,6 +239,31 @@ async def test_the_round_cannot_close_while_a_paper_batch_is_open(client: Any, a
     assert str(batch) in refused.json()["message"]
     assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
     await close(client, auth, budget.round_id)
+
+
+async def test_paper_ballots_are_entered_and_confirmed_only_while_voting_is_open(
+    client: Any, auth: Any
+) -> None:
+    # Paper counted after the polls close must be entered before the round closes: the close
+    # seals the ballot tree in the same transaction (docs/bundle.md, section 9).
+    budget = await open_budget_round(client, auth)
+    code = budget.ballot["WK026802"][0][0]
+    batch, _ = await confirmed_paper_ballot(
+        client, auth, budget.round_id, "r9", "WK026802", {"approvals": [code]}
+    )
+    await close(client, auth, budget.round_id)
+    late = [
+        await client.post(
+            f"/api/rounds/{budget.round_id}/paper-batches",
+            json={"label": "nagekomen"},
+            headers=official(auth, CLERK),
+        ),
+        await enter(client, auth, budget.round_id, batch, "r10", "WK026802", {"approvals": [code]}),
+        await confirm(client, auth, budget.round_id, batch),
+    ]
+    for response in late:
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "voting_not_open"
 
 
 async def test_paper_is_refused_where_the_rule_set_only_allows_online_voting(

@@ -78,7 +78,7 @@ async def test_a_ranked_budget_round_publishes_the_order_best_first(
 async def test_channel_weights_make_paper_and_online_each_half_of_the_outcome(
     client: Any, auth: Any, settings: Any
 ) -> None:
-    from tests.integration.test_paper import confirm, enter, open_batch
+    from tests.integration.test_paper import confirmed_paper_ballot
 
     document = budget_ruleset_without_supports()
     document["allocation"]["channel_weights"] = {"online": 1, "paper": 1}
@@ -89,12 +89,9 @@ async def test_channel_weights_make_paper_and_online_each_half_of_the_outcome(
         await cast_ok(
             client, auth, budget.round_id, f"o{index}", "WK026801", {"approvals": [east[1]]}
         )
-    batch = await open_batch(client, auth, budget.round_id)
-    entered = await enter(
-        client, auth, budget.round_id, batch, "p0", "WK026801", {"approvals": [east[0]]}
+    await confirmed_paper_ballot(
+        client, auth, budget.round_id, "p0", "WK026801", {"approvals": [east[0]]}
     )
-    assert entered.status_code == 201, entered.text
-    assert (await confirm(client, auth, budget.round_id, batch)).status_code == 200
     await close(client, auth, budget.round_id)
     await publish(client, auth, budget.round_id)
     result = await result_of(client, budget.round_id)
@@ -107,3 +104,34 @@ async def test_channel_weights_make_paper_and_online_each_half_of_the_outcome(
     assert "voter_id;vote;nonce;voting_method" in pb
     assert pb.count(";paper") == 1
     assert_verified(await bundle_of(settings, budget.round_id))
+
+
+async def test_without_channel_weights_the_record_has_no_channel_column_and_the_log_has_it(
+    client: Any, auth: Any, settings: Any
+) -> None:
+    from tests.integration.test_paper import confirmed_paper_ballot
+
+    budget = await open_budget_round(client, auth)  # online and paper, no channel_weights
+    east = [code for code, _ in budget.ballot["WK026801"]]
+    online = await cast_ok(
+        client, auth, budget.round_id, "o1", "WK026801", {"approvals": [east[1]]}
+    )
+    _, paper = await confirmed_paper_ballot(
+        client, auth, budget.round_id, "p1", "WK026801", {"approvals": [east[0]]}
+    )
+    await close(client, auth, budget.round_id)
+    await publish(client, auth, budget.round_id)
+    pb = (await client.get(f"/api/rounds/{budget.round_id}/cast-vote-record?area=WK026801")).text
+    assert "voter_id;vote;nonce\n" in pb.replace("\r\n", "\n")
+    assert "voting_method" not in pb
+    bundle = await bundle_of(settings, budget.round_id)
+    channels = {
+        entry["payload"]["receipt"]: entry["payload"]["channel"]
+        for entry in bundle["log"]["entries"]
+        if entry["kind"] == "ballot.accepted"
+    }
+    assert channels == {
+        online["receipt_hash"]: "online",
+        paper["receipt_hash"]: "paper",
+    }
+    assert_verified(bundle)

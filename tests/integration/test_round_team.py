@@ -9,6 +9,7 @@ every write, through the API and through the officials' pages, and nothing is wr
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from stemmen.audit.bundle import load_bundle
@@ -310,3 +311,112 @@ async def test_any_official_rounds_are_unchanged_and_have_no_team_to_change(
     assert rejected.status_code == 200, rejected.text
     closed = await client.post(f"{base}/phase", json={"to": "closed"}, headers=other)
     assert closed.status_code == 200, closed.text
+
+
+# --------------------------------------------------------------------------- the round page
+
+
+def round_forms(page: str, round_id: str) -> list[str]:
+    """The actions of the forms on a page that act on the round (not signing out)."""
+    return re.findall(rf'<form[^>]*action="(/manage/rounds/{round_id}/[^"]*)"', page)
+
+
+async def team_round_page(client: Any, auth: Any, token: Any, subject: str) -> tuple[str, str]:
+    """A round-team round (team_round) and its officials' page, signed in as ``subject``:
+    the round's id and the page's path."""
+    budget, _ = await team_round(client, auth)
+    sign_in(client, token, "official", subject)
+    return budget.round_id, f"/manage/rounds/{budget.round_id}"
+
+
+async def test_the_round_page_shows_the_team_and_lets_the_team_change_it(
+    client: Any, auth: Any, token: Any
+) -> None:
+    round_id, manage = await team_round_page(client, auth, token, CREATOR)
+    page = text_of((await client.get(manage)).text)
+    assert "Team van de ronde" in page
+    assert "alleen het team van deze ronde en beheerders" in page
+    assert f"{CREATOR} (u) · maakte de ronde aan" in page
+    assert "Ambtenaar toevoegen" in page
+
+    added = await submit(client, manage, f"{manage}/team", {"subject": COLLEAGUE})
+    assert added.status_code == 200, text_of(added.text)
+    assert f"{COLLEAGUE} · toegevoegd door {CREATOR}" in text_of(added.text)
+    team = await client.get(f"/api/rounds/{round_id}/team", headers=auth("official"))
+    assert [m["subject"] for m in team.json()["members"]] == [CREATOR, COLLEAGUE]
+
+    # Refusals come back on the page in the official's language; nothing changes.
+    again = await submit(client, manage, f"{manage}/team", {"subject": COLLEAGUE}, lang="en")
+    assert again.status_code == 409
+    # (a user name keeps its case: the page does not capitalise it as a sentence's start)
+    assert f"The official {COLLEAGUE} is already on this round's team" in text_of(again.text)
+    blank = await submit(client, manage, f"{manage}/team", {"subject": " "})
+    assert blank.status_code == 422
+
+    # The creator has no remove button (they stay); an added member has one, named for them.
+    page_html = (await client.get(manage)).text
+    for form in re.findall(r"<form[^>]*>.*?</form>", page_html, flags=re.S):
+        assert 'method="post"' in form
+        assert 'name="_csrf_token"' in form
+    assert page_html.count(f'action="{manage}/team/remove"') == 1
+    assert f'name="subject" value="{COLLEAGUE}"' in page_html
+    removed = await submit(client, manage, f"{manage}/team/remove", {"subject": COLLEAGUE})
+    assert removed.status_code == 200, text_of(removed.text)
+    assert COLLEAGUE not in text_of(removed.text)
+    log = (await client.get(f"/api/rounds/{round_id}/log", headers=auth("official"))).json()
+    assert [e["payload"] for e in log["entries"] if e["kind"] == "round.changed"][-2:] == [
+        {"team_member_added": COLLEAGUE},
+        {"team_member_removed": COLLEAGUE},
+    ]
+
+
+async def test_an_outsider_sees_a_notice_and_the_team_instead_of_forms_that_would_be_refused(
+    client: Any, auth: Any, token: Any
+) -> None:
+    round_id, manage = await team_round_page(client, auth, token, CREATOR)
+    assert round_forms((await client.get(manage)).text, round_id)  # the team has forms
+
+    sign_in(client, token, "official", OUTSIDER)
+    response = await client.get(manage)
+    assert response.status_code == 200
+    assert round_forms(response.text, round_id) == []
+    assert 'role="note"' in response.text
+    page = text_of(response.text)
+    assert "U kunt deze ronde bekijken, maar niet wijzigen: u hoort niet bij het team." in page
+    assert f"vraag {CREATOR} (die de ronde aanmaakte)" in page
+    assert f"{CREATOR} · maakte de ronde aan" in page
+    assert "Wijkcentrum, doos 1" in page
+    english = text_of((await client.get(f"{manage}?lang=en")).text)
+    assert "You can see this round but not change it: you are not on its team." in english
+    assert f"ask {CREATOR} (who created the round)" in english
+
+    # An admin on no team is no outsider: the page offers the forms and the team change.
+    sign_in(client, token, "admin", "beheerder")
+    admin_page = (await client.get(manage)).text
+    assert f"{manage}/team" in round_forms(admin_page, round_id)
+    assert "niet bij het team" not in text_of(admin_page)
+
+
+async def test_the_team_panel_says_when_there_is_no_team_or_it_can_no_longer_change(
+    client: Any, auth: Any, token: Any
+) -> None:
+    anyone = await open_budget_round(client, auth)
+    sign_in(client, token, "official", OUTSIDER)
+    page = await client.get(f"/manage/rounds/{anyone.round_id}")
+    assert "mag elke ambtenaar aan deze ronde werken; er is geen team" in text_of(page.text)
+    forms = round_forms(page.text, anyone.round_id)
+    assert forms
+    assert not any("/team" in action for action in forms)
+
+    budget, batch = await team_round(client, auth)
+    await client.post(
+        f"/api/rounds/{budget.round_id}/paper-batches/{batch}/reject",
+        json={"reason": "Proef"},
+        headers=auth("admin", subject="beheerder"),
+    )
+    await move(client, auth, budget.round_id, "closed")
+    await move(client, auth, budget.round_id, "published")
+    sign_in(client, token, "official", CREATOR)
+    published = await client.get(f"/manage/rounds/{budget.round_id}")
+    assert "het team verandert niet meer" in text_of(published.text)
+    assert not any("/team" in a for a in round_forms(published.text, budget.round_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from stemmen.config import InsecureSettings, Settings
 
@@ -43,3 +44,21 @@ def test_public_key_algorithms_need_a_key_file() -> None:
     settings = Settings(_env_file=None, jwt_algorithms=["RS256"], pseudonym_key=GOOD_KEY)  # type: ignore[call-arg]
     with pytest.raises(InsecureSettings, match="PUBLIC_KEY_FILE"):
         settings.require_secure()
+
+
+def test_the_sealer_interval_defaults_to_a_fifth_of_a_second_and_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STEMMEN_SEAL_INTERVAL_SECONDS", raising=False)
+    assert Settings(_env_file=None).seal_interval_seconds == 0.2  # type: ignore[call-arg]
+    monkeypatch.setenv("STEMMEN_SEAL_INTERVAL_SECONDS", "1.5")
+    assert Settings(_env_file=None).seal_interval_seconds == 1.5  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "5.5", "soon"])
+def test_a_sealer_interval_that_is_not_a_positive_number_up_to_five_seconds_is_refused(
+    monkeypatch: pytest.MonkeyPatch, seconds: str
+) -> None:
+    monkeypatch.setenv("STEMMEN_SEAL_INTERVAL_SECONDS", seconds)
+    with pytest.raises(ValidationError, match="seal_interval_seconds"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

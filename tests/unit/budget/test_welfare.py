@@ -304,3 +304,34 @@ def test_a_tied_city_wide_optimum_is_settled_exactly_after_one_solve() -> None:
     assert solved.solver["solves"] > 1
     assert solved.solver["welfare"] == exact.solver["welfare"]
     assert solved.selected == exact.selected
+
+
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="real pabulib files not present")
+def test_toulouse_2022_ties_two_optima_and_the_tie_break_list_chooses_between_them() -> None:
+    # Issue 3: pabutools funds project 160 where we fund 120. Both sets are optimal: 9,984
+    # supporters for 7,998,220 EUR. They differ only in 120 and 160, twins that both cost
+    # 20,000 EUR and have 8 supporters, so only the tie-break list can choose. Its default,
+    # `id`, compares ids as text and "120" comes first; a lottery that draws 160 first funds
+    # 160 and nothing else changes. pabutools' default algorithm returns an optimum it does
+    # not specify (test_welfare_pabutools.py checks both sets are its optima too).
+    instance, profile = read_pabulib(PABULIB_DIR / "France_Toulouse_2022.pb")
+    by_id = max_welfare(instance, profile, satisfaction="cardinality")
+    outcome = {p.id: p for p in by_id.projects}
+    assert (outcome["120"].cost, outcome["120"].support) == (20_000, 8)
+    assert (outcome["160"].cost, outcome["160"].support) == (20_000, 8)
+    assert by_id.solver is not None
+    assert (by_id.solver["welfare"], by_id.total_cost) == (9984, 7_998_220)
+    assert by_id.solver["unique_optimum"] is False
+    assert by_id.solver["proof"] == "exact"
+    assert "120" in by_id.selected
+    assert "160" not in by_id.selected
+
+    lottery = TieBreak.parse("lottery:1")
+    rank = lottery.rank(instance)
+    position = {p.id: rank[index] for index, p in enumerate(instance.projects)}
+    assert position["160"] < position["120"]
+    by_lottery = max_welfare(instance, profile, satisfaction="cardinality", tie_break=lottery)
+    assert by_lottery.solver is not None
+    assert by_lottery.solver["welfare"] == by_id.solver["welfare"]
+    assert by_lottery.total_cost == by_id.total_cost
+    assert set(by_lottery.selected) == set(by_id.selected) - {"120"} | {"160"}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from datetime import date
 from typing import Any
 
 import pytest
 
+from stemmen.budget.mes import equal_shares
+from stemmen.budget.welfare import max_welfare
 from stemmen.rules import load_ruleset
-from stemmen.rules.document import area_within
+from stemmen.rules.document import DEFAULT_SATISFACTION, area_within
 from tests.support import PROJECT_ROOT
 
 EXAMPLES_DIR = PROJECT_ROOT / "examples" / "rulesets"
@@ -73,6 +76,23 @@ def test_mes_defaults_to_cost_satisfaction_and_no_completion() -> None:
     allocation = load_ruleset(document).allocation
     assert allocation is not None
     assert (allocation.satisfaction, allocation.completion) == ("cost", "none")
+
+
+def test_max_welfare_without_satisfaction_reads_as_the_cardinality_it_is_computed_with() -> None:
+    document = example("burgerbegroting-wijken.json")
+    document["allocation"] = {"rule": "max-welfare"}
+    allocation = load_ruleset(document).allocation
+    assert allocation is not None
+    assert allocation.satisfaction == "cardinality"
+
+
+@pytest.mark.parametrize("rule", sorted(DEFAULT_SATISFACTION))
+def test_the_views_default_satisfaction_is_the_engines(rule: str) -> None:
+    """A rule set that leaves satisfaction out is computed with the engine's default; the view
+    (shown on pages and in results) must name that same default."""
+    function = {"max-welfare": max_welfare, "mes": equal_shares}[rule]
+    engine_default = inspect.signature(function).parameters["satisfaction"].default
+    assert DEFAULT_SATISFACTION[rule] == engine_default
 
 
 def test_category_caps_and_channel_weights_are_read_in_a_stable_order() -> None:

@@ -1,0 +1,205 @@
+"""The service's CPU per request of each kind, for two checkouts of stemmen measured in
+alternation, so that both see the same load on a shared machine.
+
+    .venv/bin/python benchmarks/request_cost.py --before /path/to/older/worktree
+        [--after .] [--workers 2] [--requests 1000] [--rounds 6]
+
+Each checkout gets a fresh PostgreSQL database (migrated by this checkout's code), its own
+``stemmen serve`` (run with that checkout's code: ``PYTHONPATH`` and working directory) and a
+budget round in voting. Then, round after round, new residents' requests of each kind (the
+health check, a first ballot fetch, the same fetch again, a cast) go to one server and then
+the other (the order alternates), 16 at once over keep-alive connections, and the service's
+CPU (user + system of the server's process tree, from /proc) per request is taken for each
+batch. The medians and minima per kind and checkout are the result; the load average is
+printed with every round. The figures in docs/reliability.md ("overhead runs") come from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import (
+    ADMIN_URL,
+    AREAS,
+    Api,
+    _choice,
+    _free_port,
+    _raw,
+    _request,
+    _send_all,
+    _with_database,
+    process_tree_cpu,
+    run,
+    say,
+)
+
+KINDS = ("health", "first fetch", "fetch again", "cast")
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(_raw(ADMIN_URL))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def _serving(tree: Path, env: dict[str, str], port: int, workers: int) -> Iterator[Any]:
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "stemmen", "serve", "--no-migrate"),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
+        env={**env, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"the server of {tree} did not start")
+            time.sleep(0.3)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--before", type=Path, required=True, help="checkout of the older code")
+    parser.add_argument("--after", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=1000, help="per kind, round and server")
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+
+    from stemmen.config import Settings
+    from stemmen.migrate import upgrade
+
+    servers: dict[str, tuple[Any, int, Api, str, dict[str, list[list[str]]]]] = {}
+    with contextlib.ExitStack() as stack:
+        for label, tree in (("before", args.before.resolve()), ("after", args.after.resolve())):
+            name = f"stemmen_cost_{uuid.uuid4().hex[:10]}"
+            database_url = _with_database(ADMIN_URL, name)
+            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+            stack.callback(
+                lambda name=name: asyncio.run(
+                    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                )
+            )
+            upgrade(database_url)
+            secret, pseudonym_key = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+            env = {
+                **os.environ,
+                "STEMMEN_DATABASE_URL": database_url,
+                "STEMMEN_JWT_SECRET": secret,
+                "STEMMEN_PSEUDONYM_KEY": pseudonym_key,
+                "STEMMEN_DEVELOPMENT": "false",
+                "STEMMEN_LOG_LEVEL": "WARNING",
+                "STEMMEN_DB_POOL_SIZE": "12",
+                "STEMMEN_DB_MAX_OVERFLOW": "0",
+                "STEMMEN_RATELIMIT_CASTS_PER_VOTER": "1000",
+                "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
+            }
+            port = _free_port()
+            server = stack.enter_context(_serving(tree, env, port, args.workers))
+            settings = Settings(
+                database_url=database_url, jwt_secret=secret, pseudonym_key=pseudonym_key
+            )
+            api = Api(f"http://127.0.0.1:{port}", settings)
+            round_id, ballot = api.voting_round("Request cost")
+            servers[label] = (server, port, api, round_id, ballot)
+            say(f"{label}: {tree} on port {port}, round {round_id}")
+
+        rng = random.Random(3)
+        cpu_ms: dict[tuple[str, str], list[float]] = {}
+        for number in range(args.rounds):
+            batches: dict[str, dict[str, list[bytes]]] = {}
+            for label, (_, _, api, round_id, ballot) in servers.items():
+                people = [
+                    (api.headers("resident", f"cost-{number}-{n}", (area,)), area)
+                    for n in range(args.requests)
+                    for area in (AREAS[n % len(AREAS)][0],)
+                ]
+                fetches = [_request("GET", f"/api/rounds/{round_id}/ballot", h) for h, _ in people]
+                batches[label] = {
+                    "health": [_request("GET", "/health", {})] * args.requests,
+                    "first fetch": fetches,
+                    "fetch again": fetches,
+                    "cast": [
+                        _request(
+                            "POST",
+                            f"/api/rounds/{round_id}/ballots",
+                            headers,
+                            {"ballot": _choice(rng, ballot[area])},
+                        )
+                        for headers, area in people
+                    ],
+                }
+            order = list(servers) if number % 2 == 0 else list(reversed(servers))
+            for kind in KINDS:
+                for label in order:
+                    server, port = servers[label][0], servers[label][1]
+                    before = process_tree_cpu(server.pid)
+                    statuses = run(_send_all(port, batches[label][kind], 16))
+                    used = process_tree_cpu(server.pid) - before
+                    if not set(statuses) <= {200, 201}:
+                        raise SystemExit(f"{label} {kind}: unexpected statuses {statuses}")
+                    cpu_ms.setdefault((kind, label), []).append(1000 * used / args.requests)
+            say(f"round {number + 1} of {args.rounds}; load average {os.getloadavg()[0]:.1f}")
+
+    print("service CPU per request, ms: median (min)")
+    for kind in KINDS:
+        cells = [
+            f"{label} {statistics.median(cpu_ms[(kind, label)]):.3f} "
+            f"({min(cpu_ms[(kind, label)]):.3f})"
+            for label in servers
+        ]
+        print(f"{kind:12s} " + "  ".join(cells))
+    per_ballot = {
+        label: statistics.median(cpu_ms[("first fetch", label)])
+        + statistics.median(cpu_ms[("cast", label)])
+        for label in servers
+    }
+    print(
+        "first fetch + cast per ballot: "
+        + ", ".join(f"{label} {value:.2f} ms" for label, value in per_ballot.items())
+        + f"; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
