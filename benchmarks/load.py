@@ -14,8 +14,9 @@ What it does, all on this machine over loopback:
    requests, so the generator leaves the cores to the service); it stops when every resident
    has voted, and reports the service's CPU per ballot and the generator's own;
 5. checks every acknowledged ballot is in the database (``lost``);
-6. measures the database's own rate for the same writes (the ballot row, the round row's
-   share lock, the pending audit event, one transaction each) through asyncpg directly;
+6. measures the database's own rate for the same writes, in the same statement the service
+   sends for a first ballot (the round row's share lock and phase check, the ballot row, the
+   pending audit event, one implicit transaction each), through asyncpg directly;
 7. fills a third round with 100,000 ballots and times the close and the publication (the
    result computed by the engine) through the API;
 8. drops the database (unless --keep-db) and ends with one line:
@@ -504,55 +505,68 @@ async def raw_rate(
     count: int,
     connections: int,
 ) -> float:
-    """The same writes a cast makes (look up the voter's live ballot, insert the ballot,
-    share-lock the round's row and read its phase, insert the pending ballot event; the chain
-    head is not touched, the server's sealer appends the event later), one transaction per
-    ballot, straight through asyncpg from ``connections`` connections: the database's own
-    limit."""
-    from stemmen.audit.chain import BALLOT_ACCEPTED
+    """The database's own limit for a cast's writes: exactly the statement the service sends
+    for a voter's first online ballot (``stemmen.ballots.service.FIRST_BALLOT``: share-lock
+    the round's row and check its phase, rule set and voting end, check the voter's live
+    slot, insert the ballot and its pending ``ballot.accepted`` event, in one implicit
+    transaction), with parameters made the service's way (``first_ballot_args``), one
+    statement per ballot, straight through asyncpg from ``connections`` connections. Not
+    included: the service's Python (token, validation, receipt) and HTTP; the parameters are
+    made before the clock starts. The chain head is not touched: the server's sealer appends
+    the events later, as for casts over HTTP."""
+    from stemmen.audit.receipts import budget_ballot_record
+    from stemmen.ballots.service import FIRST_BALLOT, first_ballot_args, live_slot
 
+    connection = await asyncpg.connect(_raw(database_url))
+    try:
+        ruleset_hash, closes_at = await connection.fetchrow(
+            "SELECT rounds.ruleset_hash, round_phases.ends_at FROM rounds LEFT JOIN round_phases "
+            "ON round_phases.round_id = rounds.id AND round_phases.phase = 'voting' "
+            "WHERE rounds.id = $1",
+            round_id,
+        )
+    finally:
+        await connection.close()
     rng = random.Random(7)
     areas = sorted(ballot)
-    rows = [
-        _ballot_row(round_id, areas[n % len(areas)], ballot[areas[n % len(areas)]], rng)
-        for n in range(count)
-    ]
+    statements = []
+    for n in range(count):
+        area = areas[n % len(areas)]
+        voter_key = secrets.token_hex(32)
+        _, args = first_ballot_args(
+            round_id=round_id,
+            ruleset_hash=ruleset_hash,
+            closes_at=closes_at,
+            area_code=area,
+            area_in_event=True,
+            voter_key=voter_key,
+            slot=live_slot(round_id, area, voter_key),  # one ballot per area, as the rule set says
+            record=budget_ballot_record(round_id, area, rng.choice(ballot[area])),
+            actor="resident",
+        )
+        statements.append(args)
     pool = await asyncpg.create_pool(_raw(database_url), min_size=connections, max_size=connections)
     queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
-    for row in rows:
-        queue.put_nowait(row)
-    insert_ballot = (
-        f"INSERT INTO ballots ({', '.join(BALLOT_COLUMNS)}) VALUES "
-        f"($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING id"
-    )
-    insert_pending = (
-        "INSERT INTO audit_pending (chain, round_id, kind, actor_role, actor, payload, at) "
-        "VALUES ($1, $1, $2, 'resident', NULL, $3::jsonb, $4)"
-    )
+    for args in statements:
+        queue.put_nowait(args)
+    written = 0
 
     async def writer() -> None:
+        nonlocal written
         async with pool.acquire() as connection:
             while True:
                 try:
-                    row = queue.get_nowait()
+                    args = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                async with connection.transaction():
-                    await connection.fetchrow("SELECT id FROM ballots WHERE live_slot = $1", row[3])
-                    await connection.fetchval(insert_ballot, *row)
-                    await connection.fetchval(
-                        "SELECT phase FROM rounds WHERE id = $1 FOR SHARE", round_id
-                    )
-                    moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-                    payload = {"receipt": row[7], "channel": "online", "area": row[1]}
-                    await connection.execute(
-                        insert_pending, round_id, BALLOT_ACCEPTED, json.dumps(payload), moment
-                    )
+                row = await connection.fetchrow(FIRST_BALLOT, *args)
+                written += row["written"]
 
     started = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     await pool.close()
+    assert written == count, f"the raw run wrote {written} of {count} ballots"
     return count / elapsed
 
 
@@ -819,10 +833,10 @@ def main() -> None:
                 f"{percentile(fetch_ms, 0.99):.1f}; mean {statistics.fmean(cast_ms):.1f}"
             )
 
-            raw_round, _ = api.voting_round("Raw round", open_voting=False)
+            raw_round, raw_ballot = api.voting_round("Raw round")
             connections = args.workers * args.pool_size
             raw = asyncio.run(
-                raw_rate(database_url, raw_round, ballot, args.raw_ballots, connections)
+                raw_rate(database_url, raw_round, raw_ballot, args.raw_ballots, connections)
             )
             ratio = rate / raw
             say(

@@ -1,11 +1,13 @@
 """Casting ballots: who may vote where, validation, the live-ballot slot, receipts, paper.
 
-The hot path (``cast_ballot``) loads the round with its closing time in one query, reuses the
-rule set and the frozen ballot of the area from a process-wide cache (both are immutable once
-voting opens: a rule-set version is content-addressed and the ballot freezes at the opening),
-looks up the voter's live ballot, and writes the ballot and its pending log event in one
-transaction, holding the round's row with a shared lock so the close waits for it (the event
-enters the round's hash chain when sealed, ``stemmen.audit.log``).
+The hot path (``cast_ballot``) reuses the rule set, the voting end and the frozen ballot of
+the area from a process-wide cache (all fixed once voting opens: a rule-set version is
+content-addressed, the schedule changes only in draft and the ballot freezes at the opening).
+On PostgreSQL a voter's first online ballot is then one statement (``FIRST_BALLOT``): it
+share-locks the round's row so the close waits for it, checks under that lock that voting is
+open, and writes the ballot and its pending log event (the event enters the round's hash
+chain when sealed, ``stemmen.audit.log``). Re-votes, the paper/online exclusion, paper and
+SQLite take a transaction of several statements that holds the same lock.
 The database decides races: ``live_slot`` is unique, so two ballots of one voter can never
 both count; the loser gets a 409, never a 500.
 """
@@ -13,12 +15,15 @@ both count; the loser gets a 409, never a 500.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from asyncpg.exceptions import IntegrityConstraintViolationError, PostgresError
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -59,7 +64,7 @@ from stemmen.ballots.schemas import (
 from stemmen.ballots.validation import ValidBallot, validate_ballot
 from stemmen.config import Settings
 from stemmen.db import first_read, read_one, utcnow
-from stemmen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stemmen.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from stemmen.proposals.models import Proposal
 from stemmen.pseudonyms import pseudonym
 from stemmen.rounds.models import Phase, Round, RoundArea, RoundPhase
@@ -499,7 +504,7 @@ async def _read_ballot(
 # The rule set of each round seen in voting (a round's rule set never changes once it has left
 # its draft), and the ballot's JSON body for each (round, area, rule set, title, closing time,
 # whether the voter voted): the same bytes for every voter of an area while nothing changes.
-_VOTING_RULES: dict[str, tuple[str, RuleSet]] = {}
+_VOTING_RULES: dict[str, tuple[str, RuleSet, datetime | None]] = {}
 _BODIES: dict[tuple[Any, ...], bytes] = {}
 _BODIES_LIMIT = 4_000
 
@@ -568,7 +573,7 @@ async def _served_body(
     frozen = _FROZEN.get((round_id, None))
     if known is None or frozen is None:
         return None
-    ruleset_hash, ruleset = known
+    ruleset_hash, ruleset, _ = known
     try:
         area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
     except (Forbidden, InvalidInput):
@@ -888,6 +893,199 @@ def _cast_receipt(stored: _Stored, valid: ValidBallot) -> CastReceipt:
     )
 
 
+# --------------------------------------------------------------------------- one statement
+
+# A voter's first online ballot on PostgreSQL: one statement, in its own implicit transaction,
+# sent as a prepared statement on the pooled connection's asyncpg connection (no BEGIN, no
+# COMMIT, no SQLAlchemy execution). It share-locks the round's row and reads its phase, rule
+# set and voting end under the lock (in READ COMMITTED a row updated since the statement's
+# snapshot is waited for and re-read, so a close that committed first is seen, and a close
+# that comes later waits for this statement's commit); it inserts the ballot and its pending
+# event only when voting is open with the rule set and voting end the worker checked the
+# ballot against, and the voter has no live ballot; it returns what it saw and whether it
+# wrote. The ballot and the event are written together or not at all (one statement).
+# ``benchmarks/load.py`` measures the database's own rate with this same statement.
+FIRST_BALLOT = """
+WITH voting_round AS MATERIALIZED (
+    SELECT rounds.phase, rounds.ruleset_hash, round_phases.ends_at
+    FROM rounds
+    LEFT OUTER JOIN round_phases
+        ON round_phases.round_id = rounds.id AND round_phases.phase = 'voting'
+    WHERE rounds.id = $1::varchar
+    FOR SHARE OF rounds
+), live AS MATERIALIZED (
+    SELECT EXISTS (SELECT FROM ballots WHERE live_slot = $6::varchar) AS voted
+), ballot AS (
+    INSERT INTO ballots (
+        round_id, area_code, voter_key, live_slot, channel, status, content, receipt_hash,
+        receipt_nonce, batch_id, created_at, superseded_at
+    )
+    SELECT $1, $4::varchar, $5::varchar, $6, 'online', 'counted', $7::jsonb, $8::varchar,
+        $9::varchar, NULL, $10::timestamptz, NULL
+    FROM voting_round, live
+    WHERE voting_round.phase = 'voting' AND voting_round.ruleset_hash = $2::varchar
+        AND voting_round.ends_at IS NOT DISTINCT FROM $3::timestamptz AND NOT live.voted
+    RETURNING id
+), event AS (
+    INSERT INTO audit_pending (chain, round_id, kind, actor_role, actor, payload, at)
+    SELECT $1, $1, $11::varchar, $12::varchar, $13::varchar, $14::jsonb, $15::timestamptz
+    FROM ballot
+    RETURNING id
+)
+SELECT voting_round.phase, voting_round.ruleset_hash, voting_round.ends_at, live.voted,
+    (SELECT count(*) FROM event) AS written
+FROM voting_round, live
+"""
+
+
+def first_ballot_args(
+    *,
+    round_id: str,
+    ruleset_hash: str,
+    closes_at: datetime | None,
+    area_code: str | None,
+    area_in_event: bool,
+    voter_key: str,
+    slot: str,
+    record: Mapping[str, Any],
+    actor: User | str,
+) -> tuple[str, tuple[Any, ...]]:
+    """The receipt hash and the parameters of :data:`FIRST_BALLOT`: the same ballot row and
+    ``ballot.accepted`` event as :func:`_write` makes for an online ballot."""
+    from stemmen.audit.log import ballot_event_row
+
+    nonce = new_nonce()
+    receipt = make_receipt(ballot_record_bytes(record), nonce)
+    payload: dict[str, Any] = {"receipt": receipt.hash, "channel": Channel.ONLINE.value}
+    if area_in_event:
+        payload["area"] = area_code
+    event = ballot_event_row(kind=BALLOT_ACCEPTED, actor=actor, payload=payload, round_id=round_id)
+    return receipt.hash, (
+        round_id,
+        ruleset_hash,
+        closes_at,
+        area_code,
+        voter_key,
+        slot,
+        json.dumps(record),
+        receipt.hash,
+        nonce.hex(),
+        utcnow(),
+        event["kind"],
+        event["actor_role"],
+        event["actor"],
+        json.dumps(event["payload"]),
+        event["at"],
+    )
+
+
+async def _cast_in_one_statement(
+    engine: AsyncEngine,
+    settings: Settings,
+    user: User,
+    round_id: str,
+    frozen: _FrozenCast,
+    raw_ballot: Mapping[str, Any],
+) -> CastReceipt | None:
+    """The cast as :data:`FIRST_BALLOT`, or None where the full path must answer: the ballot
+    or the voter's age is refused (the full path refuses it, after the checks that come
+    first), the voter has a live ballot (re-voting, the paper/online exclusion, or the
+    refusal), or the round is not the one the worker knows."""
+    ruleset = frozen.ruleset
+    try:
+        check_age_on(user, ruleset, frozen.closes_at)
+        valid = validate_ballot(ruleset, frozen.context, raw_ballot)
+    except DomainError:
+        return None
+    area_code = frozen.area.code if frozen.area is not None else None
+    record = ballot_record(ruleset, round_id, area_code, valid)
+    voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
+    receipt_hash, args = first_ballot_args(
+        round_id=round_id,
+        ruleset_hash=frozen.ruleset_hash,
+        closes_at=frozen.closes_at,
+        area_code=area_code,
+        area_in_event=ruleset.is_budget and area_code is not None,
+        voter_key=voter_key,
+        slot=live_slot(round_id, scope_of(ruleset, frozen.area), voter_key),
+        record=record,
+        actor=user,
+    )
+    try:
+        row = await first_read(lambda: _send(engine, FIRST_BALLOT, args))
+    except IntegrityConstraintViolationError as error:
+        # A ballot of the same voter committed after this statement's snapshot was taken.
+        raise (_raced() if ruleset.ballot.revote_allowed else _already_voted()) from error
+    if row is None:
+        return None
+    if row["written"]:
+        stored = _Stored(
+            round_id,
+            area_code,
+            Channel.ONLINE.value,
+            BallotStatus.COUNTED.value,
+            receipt_hash,
+            receipt_code(receipt_hash),
+            False,
+        )
+        return _cast_receipt(stored, valid)
+    _require_voting_phase(
+        row["phase"], "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
+    )
+    return None
+
+
+async def _send(engine: AsyncEngine, statement: str, args: Sequence[Any]) -> Any:
+    """``statement`` on a pooled connection's asyncpg connection, outside any transaction
+    block: its one row, or None.
+
+    Errors become what SQLAlchemy makes of them, so the app answers as it does for any
+    statement (a dropped connection or a server going away: 503 ``retry_later``). Only an
+    error raised before anything was sent (the driver found the connection closed) reads as
+    a dead pooled connection to :func:`stemmen.db.first_read`, which then sends the statement
+    once more on a checked connection; after one that was sent, the outcome is unknown to
+    this worker (written whole or not at all) and the client is told to retry. A unique or
+    check constraint's refusal is raised as the driver's IntegrityConstraintViolationError:
+    nothing was written. (Reads that are safe to repeat take :func:`stemmen.db.read_one`.)"""
+    async with engine.connect() as connection:
+        sync = connection.sync_connection
+        assert sync is not None
+        driver = sync.connection.driver_connection
+        assert driver is not None
+        try:
+            return await driver.fetchrow(statement, *args)
+        except IntegrityConstraintViolationError:
+            raise
+        except BaseException as error:
+            if driver.is_closed() or not isinstance(error, PostgresError):
+                # Closed, cancelled mid-statement or in an unknown state: never pooled again.
+                await connection.invalidate(error if isinstance(error, Exception) else None)
+            if not isinstance(error, Exception):
+                raise
+            raise _wrapped(engine, statement, error) from error
+
+
+def _wrapped(engine: AsyncEngine, statement: str, error: Exception) -> Exception:
+    """The error as SQLAlchemy raises a driver's error (its DBAPIError classes, by SQLSTATE),
+    without the statement's parameters (a ballot's contents stay out of logs). Errors that are
+    not the driver's (a socket's OSError) stay as they are."""
+    dialect = engine.dialect
+    try:
+        AsyncAdapt_asyncpg_connection._handle_exception_no_connection(dialect.loaded_dbapi, error)
+    except Exception as adapted:
+        if isinstance(adapted, dialect.loaded_dbapi.Error):
+            return sa.exc.DBAPIError.instance(
+                statement,
+                None,
+                adapted,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                dialect=dialect,
+            )
+        return adapted
+    return error  # pragma: no cover - the adapter always raises
+
+
 async def cast_ballot(
     session: AsyncSession,
     settings: Settings,
@@ -897,11 +1095,25 @@ async def cast_ballot(
     raw_ballot: Mapping[str, Any],
 ) -> CastReceipt:
     """Cast an online ballot. While voting is open and the worker knows the round's rule set
-    and ballot (both frozen), the round is read once, share-locked (its phase, rule set and
-    closing time) and nothing else is loaded; otherwise the round is loaded in full."""
+    and ballot (both frozen): on PostgreSQL a voter's first ballot is one statement
+    (:data:`FIRST_BALLOT`); otherwise the round is read once, share-locked (its phase, rule set
+    and closing time) and nothing else is loaded. A round the worker does not know yet is
+    loaded in full."""
     cached = _frozen_cast(round_id, user, chosen_area)
     if cached is not None:
-        ruleset_hash, ruleset, area, context = cached
+        engine = session.bind
+        if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+            receipt = await _cast_in_one_statement(
+                engine, settings, user, round_id, cached, raw_ballot
+            )
+            if receipt is not None:
+                return receipt
+        ruleset_hash, ruleset, area, context = (
+            cached.ruleset_hash,
+            cached.ruleset,
+            cached.area,
+            cached.context,
+        )
         held = _dialect(session) == "postgresql"
 
         async def read() -> Any:
@@ -944,17 +1156,24 @@ _CAST_QUERY = (
 )
 
 
-def _frozen_cast(
-    round_id: str, user: User, chosen_area: str | None
-) -> tuple[str, RuleSet, RoundArea | None, BallotContext] | None:
-    """The rule set, the voter's area and the ballot from the worker's caches, or None when
-    any of them is not cached, or the voter's area is refused (the full path refuses it,
-    after the checks that come first)."""
+@dataclasses.dataclass(frozen=True)
+class _FrozenCast:
+    ruleset_hash: str
+    ruleset: RuleSet
+    closes_at: datetime | None
+    area: RoundArea | None
+    context: BallotContext
+
+
+def _frozen_cast(round_id: str, user: User, chosen_area: str | None) -> _FrozenCast | None:
+    """The rule set, the voting end, the voter's area and the ballot from the worker's caches
+    (all fixed once the round has left its draft), or None when any of them is not cached, or
+    the voter's area is refused (the full path refuses it, after the checks that come first)."""
     known = _VOTING_RULES.get(round_id)
     frozen = _FROZEN.get((round_id, None))
     if known is None or frozen is None:
         return None
-    ruleset_hash, ruleset = known
+    ruleset_hash, ruleset, closes_at = known
     try:
         area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
     except (Forbidden, InvalidInput):
@@ -962,13 +1181,13 @@ def _frozen_cast(
     cached = _FROZEN.get((round_id, area.code if area is not None and ruleset.is_budget else ""))
     if cached is None or cached.context is None:
         return None
-    return ruleset_hash, ruleset, area, cached.context
+    return _FrozenCast(ruleset_hash, ruleset, closes_at, area, cached.context)
 
 
 def _remember_rules(round_id: str, voting: VotingRound) -> None:
     if len(_VOTING_RULES) >= _FROZEN_LIMIT:
         _VOTING_RULES.clear()
-    _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset)
+    _VOTING_RULES[round_id] = (voting.round.ruleset_hash, voting.ruleset, voting.closes_at)
 
 
 async def _cast(
