@@ -376,6 +376,23 @@ def _require_voting_phase(phase: str, what_en: str, what_nl: str) -> None:
         )
 
 
+def _require_before_end(closes_at: datetime | None) -> None:
+    """Voting ends at its scheduled time, not when the scheduler next looks (it runs every
+    half minute): a resident's ballot after that moment is refused, so the published end
+    means what it says. The close still counts every ballot acknowledged before it."""
+    if closes_at is None:
+        return
+    end = closes_at if closes_at.tzinfo is not None else closes_at.replace(tzinfo=UTC)
+    if utcnow() >= end:
+        shown = end.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise Conflict(
+            f"your ballot cannot be cast: voting in this round closed at {shown}",
+            code="voting_closed",
+            message_nl=f"uw stem kan niet worden uitgebracht: de stemming sloot op {shown}",
+            details={"closed_at": end.isoformat()},
+        )
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -1101,6 +1118,7 @@ async def cast_ballot(
     loaded in full."""
     cached = _frozen_cast(round_id, user, chosen_area)
     if cached is not None:
+        _require_before_end(cached.closes_at)
         engine = session.bind
         if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
             receipt = await _cast_in_one_statement(
@@ -1126,6 +1144,7 @@ async def cast_ballot(
             _require_voting_phase(
                 row.phase, "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
             )
+            _require_before_end(row.ends_at)
             check_age_on(user, ruleset, row.ends_at)
             return await _cast(
                 session, settings, user, round_id, ruleset, area, context, raw_ballot, held=held
@@ -1134,6 +1153,7 @@ async def cast_ballot(
     _require_voting(
         voting.round, "your ballot cannot be cast", "uw stem kan niet worden uitgebracht"
     )
+    _require_before_end(voting.closes_at)
     _remember_rules(round_id, voting)
     check_age(user, voting)
     area = voter_area(

@@ -10,6 +10,7 @@ from typing import Any
 from stemmen.audit import chain as events
 from stemmen.audit.log import chain_entries
 from stemmen.rounds.scheduler import run_once
+from tests.integration.ballot_helpers import cast, cast_ok, stored_ballots
 from tests.integration.round_helpers import (
     DEFAULT_QUESTIONS,
     budget_ruleset_without_supports,
@@ -153,3 +154,26 @@ async def test_voting_closes_at_its_scheduled_end_and_publication_waits_for_an_o
         e for e in log if e.kind == events.ROUND_PHASE_CHANGED and e.payload["to"] == "closed"
     ]
     assert [e.actor_role for e in closing] == ["system"]
+
+
+async def test_a_ballot_after_the_scheduled_end_is_refused_before_the_scheduler_closes(
+    client: Any, auth: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The scheduler looks every half minute; the end the council published is the end."""
+    round_id = await _scheduled_preferendum(client, auth)
+    async with database(settings) as maker:
+        await run_once(maker, START + timedelta(hours=1))
+    end = START + timedelta(days=21)
+    ballot = {"questions": {"autoluw": {"grades": {"a": "eens"}}}}
+    monkeypatch.setattr("stemmen.ballots.service.utcnow", lambda: end - timedelta(seconds=1))
+    # The first ballot loads the round in full; the second takes the worker's cached path.
+    in_time = [await cast_ok(client, auth, round_id, voter, "GM0268", ballot) for voter in "ab"]
+    monkeypatch.setattr("stemmen.ballots.service.utcnow", lambda: end)
+    for voter in ("a", "c"):
+        late = await cast(client, auth, round_id, voter, "GM0268", ballot)
+        assert late.status_code == 409, late.text
+        assert late.json()["code"] == "voting_closed"
+        assert "closed at 2027-03-22 09:00:00 UTC" in late.json()["message"]
+    assert await _phase(client, round_id) == "voting", "the scheduler has not run yet"
+    stored = await stored_ballots(settings.database_url, round_id)
+    assert stored.ballots == {receipt["receipt_hash"] for receipt in in_time}
