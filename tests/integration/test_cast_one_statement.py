@@ -36,34 +36,10 @@ AREA = "WK026801"
 
 
 @pytest.fixture
-async def client(settings: Any) -> AsyncIterator[Any]:
-    """The app served in the test's own event loop (httpx over ASGI): requests really run
-    at the same time as each other and as the test's own database connections (Litestar's
-    test client runs each request to its end before the test goes on)."""
-    import httpx
-
-    from stemmen.app import create_app
-
-    app = create_app(settings)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def serve() -> None:
-        # The app's lifespan is entered and left in one task (anyio's cancel scopes ask it).
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    serving = asyncio.ensure_future(serve())
-    await started.wait()
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http:
-            http.app = app  # type: ignore[attr-defined]
-            yield http
-    finally:
-        stop.set()
-        await serving
+def client(concurrent_client: Any) -> Any:
+    """The app served in the test's own event loop (``concurrent_client``): casts really run
+    at the same time as each other and as the test's own database connections."""
+    return concurrent_client
 
 
 def _require_postgres(settings: Any) -> None:
@@ -349,7 +325,9 @@ async def test_one_first_ballot_sent_50_times_at_once_counts_once(
     budget = await open_budget_round(client, auth, document=document)
     headers = resident(auth, "eager", AREA)
     await _fetch_then(client, headers, budget.round_id)
+    client.in_flight.reset()
     responses = await asyncio.gather(*(_cast(client, headers, budget, n) for n in range(50)))
+    assert client.in_flight.most > 1, "the casts ran one after another: nothing was raced"
     statuses = [response.status_code for response in responses]
     assert set(statuses) <= {201, 409}, [r.text for r in responses if r.status_code >= 500]
     accepted = sorted(r.json()["receipt_hash"] for r in responses if r.status_code == 201)
