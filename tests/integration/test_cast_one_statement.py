@@ -375,6 +375,38 @@ async def test_a_connection_dropped_mid_statement_is_503_retry_later_and_writes_
     assert await _stored(settings, budget.round_id) == (hashes, hashes)
 
 
+async def test_a_connection_still_reading_a_killed_backends_goodbye_is_503_retry_later(
+    client: Any, auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend killed after its connection's checkout ping, before the statement: asyncpg
+    refuses to send it ("another operation is in progress": it is still reading the server's
+    goodbye). Met again on the one retry (the kills came in a storm), the voter is told to
+    retry, never a 500; nothing was written. Found by the connection-kill storm in
+    test_faults.py once its casts really overlapped."""
+    _require_postgres(settings)
+    from asyncpg.exceptions import InternalClientError
+
+    budget = await open_budget_round(client, auth)
+    headers = resident(auth, "unlucky", AREA)
+    await _fetch_then(client, headers, budget.round_id)
+
+    async def goodbye_in_progress(engine: Any, statement: str, args: Any) -> Any:
+        error = InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        )
+        raise service._wrapped(engine, statement, error) from error
+
+    monkeypatch.setattr(service, "_send", goodbye_in_progress)
+    response = await _cast(client, headers, budget)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "retry_later"
+    assert response.headers["retry-after"].isdigit()
+    assert await _stored(settings, budget.round_id) == ([], [])
+    monkeypatch.undo()
+    retry = await _cast(client, headers, budget)
+    assert retry.status_code == 201, retry.text
+
+
 async def test_a_pooled_connection_killed_while_idle_costs_no_cast(
     client: Any, auth: Any, settings: Any
 ) -> None:
