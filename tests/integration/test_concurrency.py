@@ -288,3 +288,52 @@ async def test_two_officials_changing_a_round_at_once_lose_no_update(
         headers=auth("official", subject="official-late"),
     )
     assert retried.status_code == 200, retried.text
+
+
+async def test_a_cast_that_finds_sqlite_locked_past_the_busy_timeout_is_503_retry_later(
+    auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer: a cast that waits for the write lock longer than the busy
+    timeout gets "database is locked", and the voter is told to retry (503 ``retry_later``
+    with Retry-After), never a 500; nothing of it is stored, and the retry goes through."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's single writer; PostgreSQL locks rows")
+    import sqlite3
+
+    from stemmen import db
+    from stemmen.app import create_app
+    from tests.integration.serving import served
+
+    pragmas = db._enable_sqlite_pragmas
+
+    def impatient(connection: Any, record: Any) -> None:
+        pragmas(connection, record)
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=200")  # ten seconds in service; short for the test
+        cursor.close()
+
+    monkeypatch.setattr(db, "_enable_sqlite_pragmas", impatient)
+    async with served(create_app(settings)) as client:
+        budget = await open_budget_round(client, auth)
+        headers = resident(auth, "patient", AREA)
+        writer = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            locked = await client.post(
+                f"/api/rounds/{budget.round_id}/ballots",
+                json={"ballot": _choice(budget, 0)},
+                headers=headers,
+            )
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert locked.status_code == 503, locked.text
+        assert locked.json()["code"] == "retry_later"
+        assert locked.headers["retry-after"].isdigit()
+        assert await _ballot_rows(settings, budget.round_id) == []
+        retry = await client.post(
+            f"/api/rounds/{budget.round_id}/ballots",
+            json={"ballot": _choice(budget, 0)},
+            headers=headers,
+        )
+        assert retry.status_code == 201, retry.text
