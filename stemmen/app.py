@@ -105,7 +105,12 @@ def database_error_handler(request: Request[Any, Any, Any], error: DBAPIError) -
         return _error(
             409, "conflict", "the change conflicts with data stored meanwhile; reload and retry"
         )
-    if isinstance(error, OperationalError) or error.connection_invalidated or _is_passing(error):
+    if (
+        isinstance(error, OperationalError)
+        or error.connection_invalidated
+        or _is_passing(error)
+        or _is_connection_lost(error)
+    ):
         return database_unavailable_handler(request, error)
     if _is_unstorable_value(error):
         logger.warning("value the database refuses", extra={"path": request.url.path})
@@ -136,6 +141,17 @@ def _is_passing(error: DBAPIError) -> bool:
     """SQLSTATE class 08 (connection exception) or 57 (operator intervention: the server is
     shutting down, or starting up and not yet accepting connections, as in a restart)."""
     return str(getattr(error.orig, "sqlstate", "") or "")[:2] in ("08", "57")
+
+
+def _is_connection_lost(error: DBAPIError) -> bool:
+    """The driver could not run the statement on its connection: the connection closed under
+    it, or the driver is still reading a killed backend's goodbye ("another operation is in
+    progress", which a connection killed between its checkout ping and the statement gives).
+    The statement wrote whole or not at all, so the client may retry; never a server fault."""
+    from asyncpg.exceptions import ConnectionDoesNotExistError, InternalClientError
+
+    cause = getattr(error.orig, "__cause__", None)
+    return isinstance(cause, (ConnectionDoesNotExistError, InternalClientError))
 
 
 def _is_unstorable_value(error: DBAPIError) -> bool:

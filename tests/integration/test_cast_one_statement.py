@@ -36,34 +36,10 @@ AREA = "WK026801"
 
 
 @pytest.fixture
-async def client(settings: Any) -> AsyncIterator[Any]:
-    """The app served in the test's own event loop (httpx over ASGI): requests really run
-    at the same time as each other and as the test's own database connections (Litestar's
-    test client runs each request to its end before the test goes on)."""
-    import httpx
-
-    from stemmen.app import create_app
-
-    app = create_app(settings)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def serve() -> None:
-        # The app's lifespan is entered and left in one task (anyio's cancel scopes ask it).
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    serving = asyncio.ensure_future(serve())
-    await started.wait()
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http:
-            http.app = app  # type: ignore[attr-defined]
-            yield http
-    finally:
-        stop.set()
-        await serving
+def client(concurrent_client: Any) -> Any:
+    """The app served in the test's own event loop (``concurrent_client``): casts really run
+    at the same time as each other and as the test's own database connections."""
+    return concurrent_client
 
 
 def _require_postgres(settings: Any) -> None:
@@ -349,7 +325,9 @@ async def test_one_first_ballot_sent_50_times_at_once_counts_once(
     budget = await open_budget_round(client, auth, document=document)
     headers = resident(auth, "eager", AREA)
     await _fetch_then(client, headers, budget.round_id)
+    client.in_flight.reset()
     responses = await asyncio.gather(*(_cast(client, headers, budget, n) for n in range(50)))
+    assert client.in_flight.most > 1, "the casts ran one after another: nothing was raced"
     statuses = [response.status_code for response in responses]
     assert set(statuses) <= {201, 409}, [r.text for r in responses if r.status_code >= 500]
     accepted = sorted(r.json()["receipt_hash"] for r in responses if r.status_code == 201)
@@ -395,6 +373,38 @@ async def test_a_connection_dropped_mid_statement_is_503_retry_later_and_writes_
     assert retry.status_code == 201, retry.text
     hashes = [retry.json()["receipt_hash"]]
     assert await _stored(settings, budget.round_id) == (hashes, hashes)
+
+
+async def test_a_connection_still_reading_a_killed_backends_goodbye_is_503_retry_later(
+    client: Any, auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend killed after its connection's checkout ping, before the statement: asyncpg
+    refuses to send it ("another operation is in progress": it is still reading the server's
+    goodbye). Met again on the one retry (the kills came in a storm), the voter is told to
+    retry, never a 500; nothing was written. Found by the connection-kill storm in
+    test_faults.py once its casts really overlapped."""
+    _require_postgres(settings)
+    from asyncpg.exceptions import InternalClientError
+
+    budget = await open_budget_round(client, auth)
+    headers = resident(auth, "unlucky", AREA)
+    await _fetch_then(client, headers, budget.round_id)
+
+    async def goodbye_in_progress(engine: Any, statement: str, args: Any) -> Any:
+        error = InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        )
+        raise service._wrapped(engine, statement, error) from error
+
+    monkeypatch.setattr(service, "_send", goodbye_in_progress)
+    response = await _cast(client, headers, budget)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "retry_later"
+    assert response.headers["retry-after"].isdigit()
+    assert await _stored(settings, budget.round_id) == ([], [])
+    monkeypatch.undo()
+    retry = await _cast(client, headers, budget)
+    assert retry.status_code == 201, retry.text
 
 
 async def test_a_pooled_connection_killed_while_idle_costs_no_cast(

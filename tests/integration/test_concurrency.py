@@ -1,5 +1,7 @@
-"""Races, with requests really in flight together (asyncio.gather over one app: on PostgreSQL
-each request holds its own pooled connection, so the database sees them in parallel).
+"""Races, with requests really in flight together (``concurrent_client``: httpx over ASGI in
+the test's own event loop, so ``asyncio.gather`` interleaves the requests; on PostgreSQL each
+holds its own pooled connection, so the database sees them in parallel). Every race asserts
+that its requests did overlap: Litestar's test client would run them one after another.
 
 What must hold whatever the interleaving: one counted ballot per voter; every ballot
 acknowledged before the close is counted (and logged once, before the close) and every later
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -30,6 +33,16 @@ from tests.integration.round_helpers import (
 )
 
 AREA = "WK026801"
+
+
+@pytest.fixture
+def client(concurrent_client: Any) -> Any:
+    """Every test here is a race: the app as served for requests at once."""
+    return concurrent_client
+
+
+def _overlapped(client: Any) -> None:
+    assert client.in_flight.most > 1, "the requests ran one after another: nothing was raced"
 
 
 @asynccontextmanager
@@ -81,7 +94,8 @@ def _choice(budget: Any, index: int) -> dict[str, Any]:
 
 async def _fifty_at_once(client: Any, auth: Any, round_id: str, budget: Any) -> list[Any]:
     headers = resident(auth, "eager", AREA)
-    return await asyncio.gather(
+    client.in_flight.reset()
+    responses = await asyncio.gather(
         *(
             client.post(
                 f"/api/rounds/{round_id}/ballots",
@@ -91,6 +105,8 @@ async def _fifty_at_once(client: Any, auth: Any, round_id: str, budget: Any) -> 
             for index in range(50)
         )
     )
+    _overlapped(client)
+    return list(responses)
 
 
 async def test_one_ballot_sent_50_times_at_once_counts_once_and_replacements_are_kept(
@@ -141,22 +157,35 @@ async def test_one_ballot_sent_50_times_at_once_without_revoting_counts_exactly_
 async def test_the_close_while_ballots_pour_in_counts_every_acknowledged_ballot_and_no_other(
     client: Any, auth: Any, settings: Any
 ) -> None:
+    """Eight voters' devices cast ballot after ballot (each a new voter) until one is
+    refused; the official closes once some are in, so casts are in flight on both sides of
+    the close whatever the speed of the backend."""
     _unthrottled(client)
     budget = await open_budget_round(client, auth)
+    casts: list[Any] = []
+    some_acknowledged = asyncio.Event()
 
-    async def voter(number: int) -> Any:
-        await asyncio.sleep(0.002 * number)
-        return await client.post(
-            f"/api/rounds/{budget.round_id}/ballots",
-            json={"ballot": _choice(budget, number)},
-            headers=resident(auth, f"voter-{number}", AREA),
-        )
+    async def device(number: int) -> None:
+        for turn in range(200):
+            index = number * 1000 + turn
+            response = await client.post(
+                f"/api/rounds/{budget.round_id}/ballots",
+                json={"ballot": _choice(budget, index)},
+                headers=resident(auth, f"voter-{index}", AREA),
+            )
+            casts.append(response)
+            if response.status_code == 201 and len(casts) >= 8:
+                some_acknowledged.set()
+            if response.status_code != 201:
+                return
 
     async def official() -> Any:
-        await asyncio.sleep(0.02)
+        await some_acknowledged.wait()
         return await close(client, auth, budget.round_id)
 
-    *casts, _closed = await asyncio.gather(*(voter(n) for n in range(40)), official())
+    client.in_flight.reset()
+    await asyncio.gather(*(device(n) for n in range(8)), official())
+    _overlapped(client)
     acknowledged = {r.json()["receipt_hash"] for r in casts if r.status_code == 201}
     refused = [r for r in casts if r.status_code != 201]
     # Both sides of the race happened, or the test proved nothing.
@@ -199,6 +228,7 @@ async def test_publication_asked_twice_at_once_gives_one_result_and_one_log_entr
         headers=resident(auth, "v1", AREA),
     )
     await close(client, auth, budget.round_id)
+    client.in_flight.reset()
     responses = await asyncio.gather(
         *(
             client.post(
@@ -209,6 +239,7 @@ async def test_publication_asked_twice_at_once_gives_one_result_and_one_log_entr
             for n in range(3)
         )
     )
+    _overlapped(client)
     statuses = sorted(response.status_code for response in responses)
     assert statuses.count(200) >= 1, statuses
     assert set(statuses) <= {200, 409, 503}, statuses
@@ -230,6 +261,7 @@ async def test_two_officials_changing_a_round_at_once_lose_no_update(
     created = await create_round(client, auth, ruleset_hash)
     round_id, revision = created["id"], created["revision"]
     titles = [f"Titel van ambtenaar {n}" for n in range(2)]
+    client.in_flight.reset()
     responses = await asyncio.gather(
         *(
             client.patch(
@@ -240,6 +272,7 @@ async def test_two_officials_changing_a_round_at_once_lose_no_update(
             for n, title in enumerate(titles)
         )
     )
+    _overlapped(client)
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200, 409], [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 200).json()
@@ -255,3 +288,52 @@ async def test_two_officials_changing_a_round_at_once_lose_no_update(
         headers=auth("official", subject="official-late"),
     )
     assert retried.status_code == 200, retried.text
+
+
+async def test_a_cast_that_finds_sqlite_locked_past_the_busy_timeout_is_503_retry_later(
+    auth: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer: a cast that waits for the write lock longer than the busy
+    timeout gets "database is locked", and the voter is told to retry (503 ``retry_later``
+    with Retry-After), never a 500; nothing of it is stored, and the retry goes through."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's single writer; PostgreSQL locks rows")
+    import sqlite3
+
+    from stemmen import db
+    from stemmen.app import create_app
+    from tests.integration.serving import served
+
+    pragmas = db._enable_sqlite_pragmas
+
+    def impatient(connection: Any, record: Any) -> None:
+        pragmas(connection, record)
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=200")  # ten seconds in service; short for the test
+        cursor.close()
+
+    monkeypatch.setattr(db, "_enable_sqlite_pragmas", impatient)
+    async with served(create_app(settings)) as client:
+        budget = await open_budget_round(client, auth)
+        headers = resident(auth, "patient", AREA)
+        writer = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            locked = await client.post(
+                f"/api/rounds/{budget.round_id}/ballots",
+                json={"ballot": _choice(budget, 0)},
+                headers=headers,
+            )
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert locked.status_code == 503, locked.text
+        assert locked.json()["code"] == "retry_later"
+        assert locked.headers["retry-after"].isdigit()
+        assert await _ballot_rows(settings, budget.round_id) == []
+        retry = await client.post(
+            f"/api/rounds/{budget.round_id}/ballots",
+            json={"ballot": _choice(budget, 0)},
+            headers=headers,
+        )
+        assert retry.status_code == 201, retry.text

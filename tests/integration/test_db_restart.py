@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from stemmen.audit.chain import BALLOT_ACCEPTED
 from tests.integration.ballot_helpers import stored_ballots
 from tests.integration.round_helpers import BudgetRound, open_budget_round, resident
+from tests.integration.serving import served
 
 AREA = "WK026801"
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -201,8 +202,6 @@ class Storm:
 async def app_on_private_postgres(
     private_postgres: PrivatePostgres,
 ) -> AsyncIterator[tuple[Any, Callable[..., dict[str, str]], str]]:
-    from litestar.testing import AsyncTestClient
-
     from stemmen.app import create_app
     from stemmen.auth import mint_token
     from stemmen.config import Settings
@@ -225,7 +224,8 @@ async def app_on_private_postgres(
         token = mint_token(settings, subject=subject or f"{role}-1", role=role, **claims)
         return {"Authorization": f"Bearer {token}"}
 
-    async with AsyncTestClient(app=create_app(settings)) as client:
+    # Served in the test's loop: the casters' requests really run at once.
+    async with served(create_app(settings)) as client:
         client.app.state.cast_limits = CastLimiter(10**9, 60)
         yield client, auth, database_url
 
@@ -240,6 +240,7 @@ async def test_a_database_restart_while_casting_loses_nothing_and_the_service_re
     client, auth, database_url = app_on_private_postgres
     budget = await open_budget_round(client, auth)
     storm = Storm(client, auth, budget)
+    client.in_flight.reset()
     casters = [asyncio.create_task(storm.caster(n)) for n in range(CASTERS)]
     try:
         await storm.until(
@@ -258,6 +259,7 @@ async def test_a_database_restart_while_casting_loses_nothing_and_the_service_re
         storm.stop.set()
         await asyncio.gather(*casters)
 
+    assert client.in_flight.most > 1, "the casters' requests ran one after another"
     statuses = {outcome.status for outcome in storm.outcomes}
     assert statuses <= {201, 503}, [
         (o.status, o.body) for o in storm.outcomes if o.status not in (201, 503)

@@ -93,9 +93,12 @@ def _choice(budget: Any, index: int) -> dict[str, Any]:
 
 
 async def test_connections_killed_mid_transaction_give_503_lose_nothing_and_recover(
-    client: Any, auth: Any, settings: Any
+    concurrent_client: Any, auth: Any, settings: Any
 ) -> None:
+    """Casts in flight together (several pooled connections busy at once) while the app's
+    server processes are killed again and again."""
     _require_postgres(settings)
+    client = concurrent_client
     client.app.state.cast_limits = CastLimiter(10**9, 60)
     budget = await open_budget_round(client, auth)
     voters: list[str] = []
@@ -128,6 +131,7 @@ async def test_connections_killed_mid_transaction_give_503_lose_nothing_and_reco
 
     killer = threading.Thread(target=storm)
     killer.start()
+    client.in_flight.reset()
     try:
         # One wave can miss the kills by timing alone (a first read retries once on a fresh
         # connection): more waves until a request met a kill and another got through.
@@ -144,6 +148,7 @@ async def test_connections_killed_mid_transaction_give_503_lose_nothing_and_reco
         finished.set()
         killer.join(timeout=30)
     assert killed > 0, "the storm never met a connection; the test proved nothing"
+    assert client.in_flight.most > 1, "the casts ran one after another: nothing overlapped"
     statuses = [response.status_code for response in responses]
     assert set(statuses) <= {201, 503}, [
         r.text for r in responses if r.status_code not in (201, 503)

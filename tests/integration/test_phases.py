@@ -283,14 +283,17 @@ async def test_opening_voting_freezes_the_ballot_with_stable_codes_and_commits_t
 
 
 async def test_two_officials_moving_a_round_at_once_make_one_move(
-    client: Any, auth: Any, settings: Any
+    concurrent_client: Any, auth: Any, settings: Any
 ) -> None:
     import asyncio
 
+    client = concurrent_client
     round_id = await _budget_draft(client, auth)
+    client.in_flight.reset()
     first, second = await asyncio.gather(
         _move(client, auth, round_id, "submission"), _move(client, auth, round_id, "submission")
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     assert sorted([first.status_code, second.status_code]) == [200, 409]
     moves = [e for e in await _events(settings, round_id) if e.kind == events.ROUND_PHASE_CHANGED]
     assert len(moves) == 1

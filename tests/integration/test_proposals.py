@@ -541,15 +541,18 @@ async def test_proposals_belong_to_budget_rounds_only(client: Any, auth: Any) ->
 
 
 async def test_limits_hold_when_a_resident_sends_several_requests_at_once(
-    client: Any, auth: Any
+    concurrent_client: Any, auth: Any
 ) -> None:
     import asyncio
 
+    client = concurrent_client
     round_id = await _round_in(client, auth)
     anna = resident(auth, "anna", "WK026801")
+    client.in_flight.reset()
     submissions = await asyncio.gather(
         *(_submit(client, round_id, anna, title=f"Idee {n}") for n in range(5))
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     assert sorted(r.status_code for r in submissions) == [201, 201, 201, 409, 409]
     mine = await client.get(f"/api/rounds/{round_id}/proposals", headers=anna)
     assert len(mine.json()) == 3

@@ -277,7 +277,10 @@ async def test_a_change_that_leaves_the_frame_is_refused_and_nothing_changes(
     ]
 
 
-async def test_two_officials_changing_a_round_at_once_one_gets_409(client: Any, auth: Any) -> None:
+async def test_two_officials_changing_a_round_at_once_one_gets_409(
+    concurrent_client: Any, auth: Any
+) -> None:
+    client = concurrent_client
     ruleset_hash = await _nijmegen(client, auth)
     created = await create_round(client, auth, ruleset_hash)
 
@@ -288,9 +291,11 @@ async def test_two_officials_changing_a_round_at_once_one_gets_409(client: Any, 
             headers=auth("official", subject=official),
         )
 
+    client.in_flight.reset()
     first, second = await asyncio.gather(
         change("Titel van Anna", "anna"), change("Titel van Bram", "bram")
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     statuses = sorted([first.status_code, second.status_code])
     assert statuses == [200, 409]
     loser = first if first.status_code == 409 else second

@@ -305,13 +305,15 @@ async def test_a_whole_chain_rewritten_after_the_fact_is_caught_only_against_the
 
 
 async def test_twenty_casts_at_once_never_fork_the_chain(
-    client: Any, auth: Any, settings: Any
+    concurrent_client: Any, auth: Any, settings: Any
 ) -> None:
     from stemmen.audit.chain import LogEntry, verify_chain
 
+    client = concurrent_client
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises every write; the race needs PostgreSQL's row locks")
     poll = await open_preferendum_round(client, auth)
+    client.in_flight.reset()
     responses = await asyncio.gather(
         *(
             cast(
@@ -325,6 +327,7 @@ async def test_twenty_casts_at_once_never_fork_the_chain(
             for index in range(20)
         )
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     assert [r.status_code for r in responses] == [201] * 20, [
         r.text for r in responses if r.status_code != 201
     ]

@@ -245,13 +245,15 @@ async def test_voting_again_is_refused_when_the_rule_set_makes_the_first_ballot_
 
 
 async def test_one_residents_ballot_sent_twenty_times_at_once_counts_exactly_once(
-    client: Any, auth: Any, settings: Any
+    concurrent_client: Any, auth: Any, settings: Any
 ) -> None:
+    client = concurrent_client
     document = copy.deepcopy(budget_ruleset_without_supports())
     document["ballot"]["revote"] = "forbidden"
     budget = await open_budget_round(client, auth, document=document)
     code = budget.ballot["WK026801"][0][0]
     headers = resident(auth, "eager", "WK026801")
+    client.in_flight.reset()
     responses = await asyncio.gather(
         *(
             client.post(
@@ -262,6 +264,7 @@ async def test_one_residents_ballot_sent_twenty_times_at_once_counts_exactly_onc
             for _ in range(20)
         )
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     statuses = sorted(response.status_code for response in responses)
     assert statuses.count(201) == 1, statuses
     assert all(status in (201, 409, 429, 503) for status in statuses), statuses
@@ -352,11 +355,13 @@ async def test_an_open_poll_takes_anyone_old_enough_allows_a_blank_vote_and_no_s
 
 
 async def test_twenty_changes_of_mind_at_once_leave_exactly_one_counted_ballot(
-    client: Any, auth: Any, settings: Any
+    concurrent_client: Any, auth: Any, settings: Any
 ) -> None:
+    client = concurrent_client
     budget = await open_budget_round(client, auth)  # revote: last_counts
     codes = [code for code, _ in budget.ballot["WK026802"]]
     headers = resident(auth, "hasty", "WK026802")
+    client.in_flight.reset()
     responses = await asyncio.gather(
         *(
             client.post(
@@ -367,6 +372,7 @@ async def test_twenty_changes_of_mind_at_once_leave_exactly_one_counted_ballot(
             for index in range(20)
         )
     )
+    assert client.in_flight.most > 1, "the requests ran one after another"
     statuses = [response.status_code for response in responses]
     assert all(status in (201, 409, 429, 503) for status in statuses), statuses
     conflicts = {response.json()["code"] for response in responses if response.status_code == 409}
