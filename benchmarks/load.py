@@ -103,21 +103,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    env: dict[str, str], port: int, workers: int, tree: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``stemmen serve`` until the block ends; ``tree``: run that checkout's code instead of
+    this one's (its directory on ``PYTHONPATH`` and as working directory)."""
+    if tree is not None:
+        env = {**env, "PYTHONPATH": str(tree)}
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "stemmen",
-            "serve",
-            "--no-migrate",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
+            *(sys.executable, "-m", "stemmen", "serve", "--no-migrate"),
+            *("--port", str(port), "--workers", str(workers)),
         ],
         env=env,
-        cwd=ROOT,
+        cwd=tree or ROOT,
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -128,7 +127,7 @@ def serving(env: dict[str, str], port: int, workers: int) -> Iterator[subprocess
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the server did not start")
+                raise SystemExit(f"the server of {tree or ROOT} did not start")
             time.sleep(0.2)
         yield process
     finally:

@@ -22,18 +22,13 @@ import contextlib
 import os
 import random
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -50,6 +45,7 @@ from load import (
     process_tree_cpu,
     run,
     say,
+    serving,
 )
 
 KINDS = ("health", "first fetch", "fetch again", "cast")
@@ -61,38 +57,6 @@ async def _admin(statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
-
-
-@contextlib.contextmanager
-def _serving(tree: Path, env: dict[str, str], port: int, workers: int) -> Iterator[Any]:
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "stemmen", "serve", "--no-migrate"),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        env={**env, "PYTHONPATH": str(tree)},
-        cwd=tree,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the server of {tree} did not start")
-            time.sleep(0.3)
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def main() -> None:
@@ -135,7 +99,7 @@ def main() -> None:
                 "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
             }
             port = _free_port()
-            server = stack.enter_context(_serving(tree, env, port, args.workers))
+            server = stack.enter_context(serving(env, port, args.workers, tree))
             settings = Settings(
                 database_url=database_url, jwt_secret=secret, pseudonym_key=pseudonym_key
             )
