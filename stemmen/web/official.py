@@ -431,6 +431,12 @@ class OfficialPages(Controller):
         user = official_or_refusal(request)
         if not isinstance(user, User):
             return user
+        try:
+            # The entry form is only for those whose entries the round would accept.
+            await check_round_team(db_session, round_id, user)
+        except DomainError as refusal:
+            text = error_text(refusal, page_language(request))
+            return message(request, "error.title", text, status=refusal.status_code)
         return await self._batch(request, db_session, round_id, batch_id, area)
 
     async def _batch(

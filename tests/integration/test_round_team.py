@@ -180,6 +180,11 @@ async def test_an_official_outside_the_team_is_refused_on_every_officials_page(
         page = await submit(client, manage, f"{manage}/{action}", fields, lang="en")
         assert page.status_code == 403, (action, text_of(page.text))
         assert "you are not on this round's team" in text_of(page.text).lower(), action
+    # Nor is the paper entry form shown to them, only the refusal.
+    entry = await client.get(f"{manage}/batches/{batch}?lang=en")
+    assert entry.status_code == 403, text_of(entry.text)
+    assert "you are not on this round's team" in text_of(entry.text).lower()
+    assert f"{manage}/batches/{batch}/ballots" not in entry.text
     assert await stored_state(client, auth, budget.round_id) == before
 
 
