@@ -30,10 +30,17 @@ async def stored_ballots(database_url: str, round_id: str) -> StoredBallots:
     """The round's stored ballots and their ``ballot.accepted`` events, read with a fresh
     engine (the app's may be the one a fault test broke). An event is either in the audit log
     or committed with its ballot and still waiting to be sealed into it (``audit_pending``);
-    fails when one is in both, or twice in either: each is logged exactly once."""
-    engine = create_async_engine(database_url)
+    fails when one is in both, or twice in either: each is logged exactly once.
+
+    The three reads share one snapshot (REPEATABLE READ on PostgreSQL; SQLite's transactions
+    are serialisable): a sealer moving events from waiting into the log between two reads
+    would otherwise make them look lost."""
+    snapshot = {"isolation_level": "REPEATABLE READ"} if database_url.startswith("postgres") else {}
+    engine = create_async_engine(database_url, **snapshot)
     try:
         async with engine.connect() as connection:
+            if not snapshot:
+                await connection.exec_driver_sql("BEGIN")  # one read transaction on SQLite
             ballots = {
                 row[0]
                 for row in await connection.execute(
