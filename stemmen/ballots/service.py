@@ -586,15 +586,10 @@ async def read_ballot_json(
 async def _served_body(
     engine: AsyncEngine, settings: Settings, user: User, round_id: str, chosen_area: str | None
 ) -> bytes | None:
-    known = _VOTING_RULES.get(round_id)
-    frozen = _FROZEN.get((round_id, None))
-    if known is None or frozen is None:
+    found = _cached_voter_area(round_id, user, chosen_area)
+    if found is None:
         return None
-    ruleset_hash, ruleset, _ = known
-    try:
-        area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
-    except (Forbidden, InvalidInput):
-        return None  # the full path refuses, after the checks that come first
+    (ruleset_hash, ruleset, _), area = found
     voter_key = pseudonym(settings.pseudonym_key, round_id, user.subject)
     slot = live_slot(round_id, scope_of(ruleset, area), voter_key)
 
@@ -1185,19 +1180,30 @@ class _FrozenCast:
     context: BallotContext
 
 
-def _frozen_cast(round_id: str, user: User, chosen_area: str | None) -> _FrozenCast | None:
-    """The rule set, the voting end, the voter's area and the ballot from the worker's caches
-    (all fixed once the round has left its draft), or None when any of them is not cached, or
-    the voter's area is refused (the full path refuses it, after the checks that come first)."""
+def _cached_voter_area(
+    round_id: str, user: User, chosen_area: str | None
+) -> tuple[tuple[str, RuleSet, datetime | None], RoundArea | None] | None:
+    """The worker's cached (rule set hash, rule set, voting end) of a round in voting and the
+    voter's area in it, or None when the round is not cached or the voter's area is refused
+    (the full path refuses it, after the checks that come first)."""
     known = _VOTING_RULES.get(round_id)
     frozen = _FROZEN.get((round_id, None))
     if known is None or frozen is None:
         return None
-    ruleset_hash, ruleset, closes_at = known
     try:
-        area = voter_area(ruleset, frozen.areas, user.areas, chosen_area)
+        return known, voter_area(known[1], frozen.areas, user.areas, chosen_area)
     except (Forbidden, InvalidInput):
         return None
+
+
+def _frozen_cast(round_id: str, user: User, chosen_area: str | None) -> _FrozenCast | None:
+    """The rule set, the voting end, the voter's area and the ballot from the worker's caches
+    (all fixed once the round has left its draft), or None when any of them is not cached, or
+    the voter's area is refused (the full path refuses it, after the checks that come first)."""
+    found = _cached_voter_area(round_id, user, chosen_area)
+    if found is None:
+        return None
+    (ruleset_hash, ruleset, closes_at), area = found
     cached = _FROZEN.get((round_id, area.code if area is not None and ruleset.is_budget else ""))
     if cached is None or cached.context is None:
         return None
