@@ -102,6 +102,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def server_env(database_url: str, secret: str, pseudonym_key: str, pool: int) -> dict[str, str]:
+    """The environment of a measured server: production mode, warnings only, ``pool``
+    connections per worker, no cast limit a benchmark voter could hit, no scheduler runs."""
+    return {
+        **os.environ,
+        "STEMMEN_DATABASE_URL": database_url,
+        "STEMMEN_JWT_SECRET": secret,
+        "STEMMEN_PSEUDONYM_KEY": pseudonym_key,
+        "STEMMEN_DEVELOPMENT": "false",
+        "STEMMEN_LOG_LEVEL": "WARNING",
+        "STEMMEN_DB_POOL_SIZE": str(pool),
+        "STEMMEN_DB_MAX_OVERFLOW": "0",
+        "STEMMEN_RATELIMIT_CASTS_PER_VOTER": "1000",
+        "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
+    }
+
+
 @contextlib.contextmanager
 def serving(
     env: dict[str, str], port: int, workers: int, tree: Path | None = None
@@ -762,18 +779,7 @@ def main() -> None:
         settings = Settings(
             database_url=database_url, jwt_secret=secret, pseudonym_key=pseudonym_key
         )
-        env = {
-            **os.environ,
-            "STEMMEN_DATABASE_URL": database_url,
-            "STEMMEN_JWT_SECRET": secret,
-            "STEMMEN_PSEUDONYM_KEY": pseudonym_key,
-            "STEMMEN_DEVELOPMENT": "false",
-            "STEMMEN_LOG_LEVEL": "WARNING",
-            "STEMMEN_DB_POOL_SIZE": str(args.pool_size),
-            "STEMMEN_DB_MAX_OVERFLOW": "0",
-            "STEMMEN_RATELIMIT_CASTS_PER_VOTER": "1000",
-            "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
-        }
+        env = server_env(database_url, secret, pseudonym_key, args.pool_size)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         say(f"database {name}; {args.workers} workers on {base}; {os.cpu_count()} cores")

@@ -45,6 +45,7 @@ from load import (
     process_tree_cpu,
     run,
     say,
+    server_env,
     serving,
 )
 
@@ -86,18 +87,7 @@ def main() -> None:
             )
             upgrade(database_url)
             secret, pseudonym_key = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
-            env = {
-                **os.environ,
-                "STEMMEN_DATABASE_URL": database_url,
-                "STEMMEN_JWT_SECRET": secret,
-                "STEMMEN_PSEUDONYM_KEY": pseudonym_key,
-                "STEMMEN_DEVELOPMENT": "false",
-                "STEMMEN_LOG_LEVEL": "WARNING",
-                "STEMMEN_DB_POOL_SIZE": "12",
-                "STEMMEN_DB_MAX_OVERFLOW": "0",
-                "STEMMEN_RATELIMIT_CASTS_PER_VOTER": "1000",
-                "STEMMEN_SCHEDULER_INTERVAL_SECONDS": "3600",
-            }
+            env = server_env(database_url, secret, pseudonym_key, 12)
             port = _free_port()
             server = stack.enter_context(serving(env, port, args.workers, tree))
             settings = Settings(
