@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from stemmen import __version__
 from stemmen.audit.sealer import sealer_lifespan
 from stemmen.auth import BearerTokenMiddleware
+from stemmen.collector import serving_collector
 from stemmen.config import Settings, get_settings
 from stemmen.db import create_engine, read_one, request_session_maker, session_maker
 from stemmen.errors import DomainError
@@ -347,7 +348,16 @@ def route_handlers() -> list[Any]:
     return handlers
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_served_app(settings: Settings | None = None) -> Litestar:
+    """The app as ``stemmen serve`` runs it in each worker: :func:`create_app`, with the
+    garbage collector set for a long-running server once it has started
+    (``stemmen.collector``)."""
+    return create_app(settings, lifespans_after=[serving_collector])
+
+
+def create_app(
+    settings: Settings | None = None, *, lifespans_after: Iterable[Any] = ()
+) -> Litestar:
     settings = settings or get_settings()
     settings.require_secure()
     configure_logging(settings.log_level)
@@ -366,7 +376,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     limits = RateLimits.from_settings()
     app = Litestar(
         route_handlers=route_handlers(),
-        lifespan=[database, scheduler_lifespan, sealer_lifespan],
+        lifespan=[database, scheduler_lifespan, sealer_lifespan, *lifespans_after],
         state=State(
             {
                 "settings": settings,

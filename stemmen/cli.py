@@ -131,7 +131,7 @@ def serve(database_url: str | None, host: str, port: int, workers: int, no_migra
         upgrade(settings.database_url)
     click.echo(f"stemmen {__version__} on http://{host}:{port} (docs: /schema)", err=True)
     uvicorn.run(
-        "stemmen.app:create_app",
+        "stemmen.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -24,8 +24,9 @@ log must not let someone who knows when a resident voted find that resident's ba
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -141,52 +142,104 @@ async def _take_pending(session: AsyncSession, chain: str, limit: int | None) ->
     ]
 
 
+# The sealed entries and the chain's new head in one statement on PostgreSQL: the rows come as
+# one array per column (no statement per entry, no per-row bind processing), and the
+# data-modifying WITH runs to completion although nothing reads its output.
+_APPEND_ROWS = sa.text(
+    """
+WITH added AS (
+    INSERT INTO audit_events (
+        chain, seq, at, at_text, round_id, kind, actor_role, actor, payload, prev_hash, hash
+    )
+    SELECT :chain, entry.seq, entry.at, entry.at_text, entry.round_id, entry.kind,
+        entry.actor_role, entry.actor, entry.payload::jsonb, entry.prev_hash, entry.hash
+    FROM unnest(
+        CAST(:seqs AS integer[]), CAST(:ats AS timestamptz[]), CAST(:at_texts AS varchar[]),
+        CAST(:round_ids AS varchar[]), CAST(:kinds AS varchar[]),
+        CAST(:actor_roles AS varchar[]), CAST(:actors AS varchar[]),
+        CAST(:payloads AS text[]), CAST(:prev_hashes AS varchar[]), CAST(:hashes AS varchar[])
+    ) AS entry(seq, at, at_text, round_id, kind, actor_role, actor, payload, prev_hash, hash)
+)
+UPDATE audit_heads SET seq = :head_seq, hash = :head_hash WHERE chain = :chain
+"""
+)
+
+
 async def _append_drafts(
     session: AsyncSession, chain: str, head: tuple[int, str], drafts: Sequence[_Draft]
-) -> list[LogEntry]:
-    """Chain the drafts after ``head`` (locked by the caller), store them, move the head."""
+) -> LogEntry | None:
+    """Chain the drafts after ``head`` (locked by the caller), store them, move the head; the
+    last entry appended (None for no drafts)."""
+    if not drafts:
+        return None
     seq, prev_hash = head
-    entries: list[LogEntry] = []
     rows: list[dict[str, Any]] = []
+    # Ballot events share their hour, so a batch has one or two distinct times.
+    texts: dict[datetime, str] = {}
     for draft in drafts:
         seq += 1
-        entry = LogEntry(
-            seq=seq,
-            at=format_utc(draft.at),
-            round_id=draft.round_id,
-            kind=draft.kind,
-            actor_role=draft.actor_role,
-            actor=draft.actor,
-            payload=draft.payload,
-            prev_hash=prev_hash,
-            hash="",
-        )
-        digest = entry_hash(prev_hash, entry.body())
+        at_text = texts.get(draft.at)
+        if at_text is None:
+            at_text = texts[draft.at] = format_utc(draft.at)
+        body = {
+            "seq": seq,
+            "at": at_text,
+            "round_id": draft.round_id,
+            "kind": draft.kind,
+            "actor_role": draft.actor_role,
+            "actor": draft.actor,
+            "payload": draft.payload,
+        }
+        digest = entry_hash(prev_hash, body)
         rows.append(
             {
+                **body,
                 "chain": chain,
-                "seq": seq,
                 "at": draft.at,
-                "at_text": entry.at,
-                "round_id": draft.round_id,
-                "kind": draft.kind,
-                "actor_role": draft.actor_role,
-                "actor": draft.actor,
-                "payload": draft.payload,
+                "at_text": at_text,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
         )
-        entries.append(replace(entry, hash=digest))
         prev_hash = digest
-    if rows:
-        await session.execute(sa.insert(AuditEvent), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            _APPEND_ROWS,
+            {
+                "chain": chain,
+                "seqs": [row["seq"] for row in rows],
+                "ats": [row["at"] for row in rows],
+                "at_texts": [row["at_text"] for row in rows],
+                "round_ids": [row["round_id"] for row in rows],
+                "kinds": [row["kind"] for row in rows],
+                "actor_roles": [row["actor_role"] for row in rows],
+                "actors": [row["actor"] for row in rows],
+                "payloads": [json.dumps(row["payload"]) for row in rows],
+                "prev_hashes": [row["prev_hash"] for row in rows],
+                "hashes": [row["hash"] for row in rows],
+                "head_seq": seq,
+                "head_hash": prev_hash,
+            },
+        )
+    else:
+        await session.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
         await session.execute(
             sa.update(AuditHead)
             .where(col(AuditHead.chain) == chain)
             .values(seq=seq, hash=prev_hash)
         )
-    return entries
+    last = rows[-1]
+    return LogEntry(
+        seq=last["seq"],
+        at=last["at_text"],
+        round_id=last["round_id"],
+        kind=last["kind"],
+        actor_role=last["actor_role"],
+        actor=last["actor"],
+        payload=last["payload"],
+        prev_hash=last["prev_hash"],
+        hash=last["hash"],
+    )
 
 
 async def append_event(
@@ -214,8 +267,9 @@ async def append_event(
             at=_moment(kind),
         )
     )
-    entries = await _append_drafts(session, chain, head, drafts)
-    return entries[-1]
+    entry = await _append_drafts(session, chain, head, drafts)
+    assert entry is not None
+    return entry
 
 
 async def log_ballot_event(

@@ -18,11 +18,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import sqlalchemy as sa
 from litestar import Litestar
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from stemmen.audit.log import pending_chains, seal_pending
+from stemmen.audit.log import seal_pending
+from stemmen.audit.models import AuditPending
+from stemmen.db import first_read
 
 logger = logging.getLogger("stemmen.audit.sealer")
 
@@ -32,15 +36,36 @@ MAX_BACKOFF_SECONDS = 5.0
 FINAL_RUN_SECONDS = 5.0
 
 
+async def _waiting_chains(engine: AsyncEngine) -> list[str]:
+    """The chains with waiting ballot events, read outside any transaction and without the
+    checkout ping: the idle run, every interval in every worker, is one round trip."""
+
+    async def read() -> list[str]:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return list((await connection.execute(_WAITING_CHAINS)).scalars())
+
+    return await first_read(read)
+
+
+_WAITING_CHAINS = sa.select(col(AuditPending.chain)).distinct()
+
+
 async def seal_all(maker: async_sessionmaker[AsyncSession], *, wait: bool = False) -> int:
     """One run over every chain with waiting ballot events; the number sealed."""
-    async with maker() as session:
-        chains = await pending_chains(session)
+    engine = maker.kw["bind"]
     sealed = 0
-    for chain in chains:
+    for chain in await _waiting_chains(engine):
         while True:
             async with maker() as session:
-                count = await seal_pending(session, chain, wait=wait, limit=SEAL_BATCH)
+
+                async def seal(session: AsyncSession = session, chain: str = chain) -> int | None:
+                    return await seal_pending(session, chain, wait=wait, limit=SEAL_BATCH)
+
+                # Nothing is committed before the commit below, so a run that met a dead
+                # pooled connection is repeated whole on a checked one: no checkout ping.
+                count = await first_read(seal, session.rollback)
                 await session.commit()
             sealed += count or 0
             if count is None or count < SEAL_BATCH:

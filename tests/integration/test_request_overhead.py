@@ -233,3 +233,23 @@ def test_a_log_line_is_one_json_object_with_the_request_id_and_known_fields() ->
     assert (line["request_id"], line["status"], line["path"]) == ("req1", 200, "/p")
     assert line["round_id"].startswith("<object")
     assert "secret" not in line
+
+
+# --- the served app's garbage collector -------------------------------------------------------
+
+
+async def test_the_served_app_sets_the_collector_while_it_runs(settings: Any) -> None:
+    import gc
+
+    from litestar.testing import AsyncTestClient
+
+    from stemmen.app import create_served_app
+    from stemmen.collector import SERVING_THRESHOLDS
+
+    before = gc.get_threshold()
+    async with AsyncTestClient(app=create_served_app(settings)) as served:
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert (await served.get("/health")).status_code == 200
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
