@@ -110,8 +110,11 @@ static int price(const Instance *in, const State *st, int64_t j, double *payment
         return PRICED;
     }
     /* sum of weight * min(money, payment * utility) is concave and piecewise linear in the
-     * payment; Newton's steps from the equal share (below the root) climb to it, one more
-     * supporter paying all they have at each step, and stop when none is added. */
+     * payment; Newton's steps from below the root climb to it, one more supporter paying all
+     * they have at each step, and stop when none is added. They start from the last price
+     * (prices only rise within a run, so it is below the root) where that is higher. */
+    double known = st->rho[j] * in->scales[j];
+    if (known > payment) payment = known;
     int settled = 0;
     for (int64_t round = 0; round < last - first + 2; round++) {
         double paid_by_poor = 0.0, rich_utility = 0.0;
