@@ -15,6 +15,9 @@
 #define UNSURE (-1)
 #define UNAFFORDABLE 0
 #define PRICED 1
+#define BOUNDED 2
+/* As many passes as it takes. */
+#define FULLY INT64_MAX
 /* Integers below this multiply into int64 without overflow. */
 #define SMALL 2147483648.0
 
@@ -26,6 +29,7 @@ typedef struct {
     const int64_t *ballots;
     const double *utilities;      /* per supporter entry */
     const double *weights;        /* per supporter entry */
+    const double *inverse_utilities; /* 1 / utility, per supporter entry */
     const double *costs;
     const double *scales;         /* rho = payment per unit of utility / scale */
     const double *total_utility;  /* sum of weight * utility over the supporters */
@@ -86,76 +90,78 @@ static int state_init(State *state, const Instance *in, double start) {
     return 1;
 }
 
-/* (PRICED, payment per unit of utility, rich utility), UNAFFORDABLE or UNSURE. The rich
- * utility (sum of weight * utility over the supporters who pay in full) is set, and not 0,
- * only when the payment is exactly cost over it: every supporter either clearly pays in full
- * or surely has nothing left. */
-static int price(const Instance *in, const State *st, int64_t j, double *payment_out,
-                 double *rich_out) {
+/* (PRICED, payment per unit of utility, rich utility), (BOUNDED, a lower bound of the
+ * payment) after `rounds` passes over the supporters without reaching it, UNAFFORDABLE or
+ * UNSURE. The rich utility (sum of weight * utility over the supporters who pay in full) is
+ * set, and not 0, only when the payment is exactly cost over it: every supporter either
+ * clearly pays in full or surely has nothing left.
+ *
+ * The payment solves sum of weight * min(money, payment * utility) = cost, a concave and
+ * piecewise linear function of the payment. From a point below the root (the equal share, or
+ * the price or bound known so far where higher: prices only rise within a run), each pass
+ * splits the supporters into the poor (money below payment * utility: they pay all they
+ * have) and the rich, and solves the linear piece. If its root is at most every rich
+ * supporter's money per utility, it is the payment; else it is Newton's step, still below
+ * the root (the function is concave), where the next pass starts. */
+static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
+                 double *payment_out, double *rich_out) {
     int64_t first = in->starts[j], last = in->starts[j + 1];
     double cost = in->costs[j], margin = in->margin;
-    double wealth = 0.0, lowest = INFINITY;
-    for (int64_t e = first; e < last; e++) {
-        double held = st->money[in->ballots[e]];
-        wealth += in->weights[e] * held;
-        double per_utility = held / in->utilities[e];
-        if (per_utility < lowest) lowest = per_utility;
-    }
-    if (wealth < cost * (1.0 - margin)) return UNAFFORDABLE;
-    if (wealth <= cost * (1.0 + margin)) return UNSURE;
     double payment = cost / in->total_utility[j];
-    if (lowest >= payment * (1.0 + margin)) {
-        *payment_out = payment;
-        *rich_out = in->total_utility[j];
-        return PRICED;
-    }
-    /* sum of weight * min(money, payment * utility) is concave and piecewise linear in the
-     * payment; Newton's steps from below the root climb to it, one more supporter paying all
-     * they have at each step, and stop when none is added. They start from the last price
-     * (prices only rise within a run, so it is below the root) where that is higher. */
     double known = st->rho[j] * in->scales[j];
     if (known > payment) payment = known;
-    int settled = 0;
     for (int64_t round = 0; round < last - first + 2; round++) {
-        double paid_by_poor = 0.0, rich_utility = 0.0;
+        double wealth = 0.0, paid_by_poor = 0.0, rich_utility = 0.0, lowest_rich = INFINITY;
+        int poor_with_money = 0;
         for (int64_t e = first; e < last; e++) {
-            double held = st->money[in->ballots[e]];
-            if (held < payment * in->utilities[e])
-                paid_by_poor += in->weights[e] * held;
-            else
-                rich_utility += in->weights[e] * in->utilities[e];
+            int64_t ballot = in->ballots[e];
+            double held = st->money[ballot], weight = in->weights[e];
+            double utility = in->utilities[e];
+            wealth += weight * held;
+            if (held < payment * utility) {
+                paid_by_poor += weight * held;
+                poor_with_money |= !st->broke[ballot];
+            } else {
+                rich_utility += weight * utility;
+                double per_utility = held * in->inverse_utilities[e];
+                if (per_utility < lowest_rich) lowest_rich = per_utility;
+            }
+        }
+        if (round == 0) {
+            if (wealth < cost * (1.0 - margin)) return UNAFFORDABLE;
+            if (wealth <= cost * (1.0 + margin)) return UNSURE;
         }
         if (rich_utility <= 0.0) return UNSURE;
         double following = (cost - paid_by_poor) / rich_utility;
-        if (following <= payment) {
-            settled = 1;
-            break;
+        if (following <= lowest_rich) {
+            *payment_out = following;
+            *rich_out = !poor_with_money && lowest_rich > following * (1.0 + margin)
+                            ? rich_utility
+                            : 0.0;
+            return PRICED;
         }
         payment = following;
+        if (round + 1 >= rounds) {
+            *payment_out = payment;
+            return BOUNDED;
+        }
     }
-    if (!settled) return UNSURE;
-    double rich_utility = 0.0;
-    *payment_out = payment;
-    *rich_out = 0.0;
-    for (int64_t e = first; e < last; e++) {
-        int64_t ballot = in->ballots[e];
-        if (st->broke[ballot]) continue;
-        if (st->money[ballot] <= payment * in->utilities[e] * (1.0 + margin)) return PRICED;
-        rich_utility += in->weights[e] * in->utilities[e];
-    }
-    *rich_out = rich_utility;
-    return PRICED;
+    return UNSURE;
 }
 
-/* Bring a project's price up to date, or drop it when unaffordable; 0: unsure. */
-static int reprice(const Instance *in, State *st, int64_t j) {
+/* Bring a project's price up to date (dirty no more), or drop it when unaffordable, or,
+ * after `rounds` passes, raise its lower bound (still dirty); 0: unsure. */
+static int reprice(const Instance *in, State *st, int64_t j, int64_t rounds) {
     double payment = 0.0, rich_utility = 0.0;
-    int kind = price(in, st, j, &payment, &rich_utility);
+    int kind = price(in, st, j, rounds, &payment, &rich_utility);
     if (kind == UNSURE) return 0;
-    st->dirty[j] = 0;
     if (kind == UNAFFORDABLE) {
         st->alive[j] = 0;
+        st->dirty[j] = 0;
+    } else if (kind == BOUNDED) {
+        st->rho[j] = payment / in->scales[j];
     } else {
+        st->dirty[j] = 0;
         st->rich[j] = rich_utility;
         st->rho[j] = payment / in->scales[j];
     }
@@ -247,7 +253,8 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
         int64_t best = st->heap[0];
         size = pop(in, st, size);
         if (st->dirty[best]) {
-            if (!reprice(in, st, best)) return UNSURE;
+            /* One pass at a time: a raised bound may let another project to the top. */
+            if (!reprice(in, st, best, 1)) return UNSURE;
             if (st->alive[best]) size = push(in, st, size, best);
             continue;
         }
@@ -259,7 +266,7 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
             int64_t other = st->heap[0];
             size = pop(in, st, size);
             if (st->dirty[other]) {
-                if (!reprice(in, st, other)) return UNSURE;
+                if (!reprice(in, st, other, 1)) return UNSURE;
                 if (st->alive[other]) size = push(in, st, size, other);
                 continue;
             }
@@ -296,6 +303,7 @@ int64_t stemmen_mes_run(const Instance *in, double start, int64_t *bought, doubl
 
 static int keeps_order(const Instance *in, State *st, const int64_t *order,
                        const double *order_rho, int64_t order_count, double *reached_rho) {
+    /* Here rho is a lower bound of each price at `start` and every later step. */
     for (int64_t step = 0; step < order_count; step++) {
         int64_t chosen = order[step];
         double ceiling = order_rho[step] * (1.0 + in->margin);
@@ -306,21 +314,25 @@ static int keeps_order(const Instance *in, State *st, const int64_t *order,
                 if (in->ranks[chosen] < in->ranks[j]) continue;
                 return 0;
             }
-            if (!st->dirty[j]) return 0;
-            if (!reprice(in, st, j)) return 0;
-            if (st->alive[j] && st->rho[j] <= ceiling) return 0;
+            /* Raise the bound a pass at a time until it clears the ceiling, or is the price
+             * (no longer dirty) and does not. */
+            while (st->alive[j] && st->rho[j] <= ceiling) {
+                st->dirty[j] = 1;
+                if (!reprice(in, st, j, 1)) return 0;
+                if (st->alive[j] && !st->dirty[j] && st->rho[j] <= ceiling) return 0;
+            }
         }
-        if (st->dirty[chosen] && !reprice(in, st, chosen)) return 0;
-        if (!st->alive[chosen]) return 0;
+        st->dirty[chosen] = 1;
+        if (!reprice(in, st, chosen, FULLY)) return 0;
+        if (!st->alive[chosen] || st->dirty[chosen]) return 0;
         reached_rho[step] = st->rho[chosen];
         pay(in, st, chosen, st->rho[chosen] * in->scales[chosen]);
         st->alive[chosen] = 0;
-        dirty_sharing(in, st, chosen);
     }
     for (int64_t c = 0; c < in->candidate_count; c++) {
         int64_t j = in->candidates[c];
         if (!st->alive[j]) continue;
-        if (!reprice(in, st, j)) return 0;
+        if (!reprice(in, st, j, 1)) return 0;
         if (st->alive[j]) return 0;
     }
     return 1;
