@@ -33,6 +33,7 @@ typedef struct {
     const double *costs;
     const double *scales;         /* rho = payment per unit of utility / scale */
     const double *total_utility;  /* sum of weight * utility over the supporters */
+    const double *total_weight;   /* sum of weight over the supporters */
     const int64_t *small_costs;   /* the cost if below 2**31, else -1 */
     const uint8_t *scale_is_cost; /* cost satisfaction: rho = 1 / rich utility */
     const int64_t *ranks;         /* tie-break: lower goes first */
@@ -49,8 +50,12 @@ typedef struct {
     uint8_t *dirty;
     double *rich;   /* rho = cost / (rich * scale) exactly where rich > 0 */
     double *rho;    /* a lower bound of the price; the price once clean */
+    double *spread; /* how far rho may be from what it stands for, at most */
+    double widest;  /* the widest spread so far */
+    double start;
     int64_t *heap;
     int64_t *near;
+    int64_t *clear;
 } State;
 
 static void state_free(State *state) {
@@ -60,8 +65,10 @@ static void state_free(State *state) {
     free(state->dirty);
     free(state->rich);
     free(state->rho);
+    free(state->spread);
     free(state->heap);
     free(state->near);
+    free(state->clear);
 }
 
 static int state_init(State *state, const Instance *in, double start) {
@@ -72,10 +79,14 @@ static int state_init(State *state, const Instance *in, double start) {
     state->dirty = calloc((size_t)(p ? p : 1), 1);
     state->rich = calloc((size_t)(p ? p : 1), sizeof(double));
     state->rho = calloc((size_t)(p ? p : 1), sizeof(double));
+    state->spread = calloc((size_t)(p ? p : 1), sizeof(double));
+    state->widest = 0.0;
+    state->start = start;
     state->heap = malloc(sizeof(int64_t) * (size_t)(p ? p : 1));
     state->near = malloc(sizeof(int64_t) * (size_t)(p ? p : 1));
+    state->clear = malloc(sizeof(int64_t) * (size_t)(p ? p : 1));
     if (!state->money || !state->broke || !state->alive || !state->dirty || !state->rich ||
-        !state->rho || !state->heap || !state->near) {
+        !state->rho || !state->spread || !state->heap || !state->near || !state->clear) {
         state_free(state);
         return 0;
     }
@@ -104,9 +115,12 @@ static int state_init(State *state, const Instance *in, double start) {
  * supporter's money per utility, it is the payment; else it is Newton's step, still below
  * the root (the function is concave), where the next pass starts. */
 static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
-                 double *payment_out, double *rich_out) {
+                 double *payment_out, double *rich_out, double *spread_out) {
     int64_t first = in->starts[j], last = in->starts[j + 1];
     double cost = in->costs[j], margin = in->margin;
+    /* Every sum here adds amounts no larger than the supporters' start money; its float
+     * error is far below this (see _mes_floats.py), whatever cancels in it. */
+    double tolerance = margin * (in->total_weight[j] * st->start + cost);
     double payment = cost / in->total_utility[j];
     double known = st->rho[j] * in->scales[j];
     if (known > payment) payment = known;
@@ -128,14 +142,15 @@ static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
             }
         }
         if (round == 0) {
-            if (wealth < cost * (1.0 - margin)) return UNAFFORDABLE;
-            if (wealth <= cost * (1.0 + margin)) return UNSURE;
+            if (wealth < cost - tolerance) return UNAFFORDABLE;
+            if (wealth <= cost + tolerance) return UNSURE;
         }
         if (rich_utility <= 0.0) return UNSURE;
         double following = (cost - paid_by_poor) / rich_utility;
+        *spread_out = tolerance / rich_utility;
         if (following <= lowest_rich) {
             *payment_out = following;
-            *rich_out = !poor_with_money && lowest_rich > following * (1.0 + margin)
+            *rich_out = !poor_with_money && lowest_rich > following + margin * st->start
                             ? rich_utility
                             : 0.0;
             return PRICED;
@@ -152,9 +167,11 @@ static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
 /* Bring a project's price up to date (dirty no more), or drop it when unaffordable, or,
  * after `rounds` passes, raise its lower bound (still dirty); 0: unsure. */
 static int reprice(const Instance *in, State *st, int64_t j, int64_t rounds) {
-    double payment = 0.0, rich_utility = 0.0;
-    int kind = price(in, st, j, rounds, &payment, &rich_utility);
+    double payment = 0.0, rich_utility = 0.0, spread = 0.0;
+    int kind = price(in, st, j, rounds, &payment, &rich_utility, &spread);
     if (kind == UNSURE) return 0;
+    st->spread[j] = spread / in->scales[j];
+    if (st->spread[j] > st->widest) st->widest = st->spread[j];
     if (kind == UNAFFORDABLE) {
         st->alive[j] = 0;
         st->dirty[j] = 0;
@@ -224,13 +241,13 @@ static int64_t pop(const Instance *in, State *st, int64_t size) {
 
 /* Every supporter pays `payment` per unit of utility, or all they have. */
 static void pay(const Instance *in, State *st, int64_t j, double payment) {
-    double margin = in->margin;
+    double tolerance = in->margin * st->start;
     for (int64_t e = in->starts[j]; e < in->starts[j + 1]; e++) {
         int64_t ballot = in->ballots[e];
         double owed = payment * in->utilities[e], held = st->money[ballot];
-        if (held > owed * (1.0 + margin)) {
+        if (held > owed + tolerance) {
             st->money[ballot] = held - owed;
-        } else if (held < owed * (1.0 - margin)) {
+        } else if (held < owed - tolerance) {
             st->money[ballot] = 0.0;
             st->broke[ballot] = 1;
         } else {
@@ -246,7 +263,8 @@ static void dirty_sharing(const Instance *in, State *st, int64_t bought) {
         if (st->alive[j] && row[j]) st->dirty[j] = 1;
 }
 
-static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_rho) {
+static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_rho,
+                   double *paid_spread) {
     int64_t size = 0, count = 0;
     for (int64_t c = 0; c < in->candidate_count; c++) size = push(in, st, size, in->candidates[c]);
     while (size) {
@@ -258,11 +276,12 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
             if (st->alive[best]) size = push(in, st, size, best);
             continue;
         }
-        /* A clean top is the cheapest. Everything priced within the margin of it must be
-         * clean too, then decided exactly, or the run is left to the exact MES. */
-        double limit = st->rho[best] * (1.0 + in->margin);
-        int64_t near_count = 0;
-        while (size && st->rho[st->heap[0]] <= limit) {
+        /* A clean top is the cheapest, unless another price may be as low within what the
+         * floats can tell: those must be clean too, then decided exactly, or the run is left
+         * to the exact MES. Keys beyond the top's price plus both spreads are surely above. */
+        double highest = st->rho[best] + st->spread[best];
+        int64_t near_count = 0, clear_count = 0;
+        while (size && st->rho[st->heap[0]] <= highest + st->widest) {
             int64_t other = st->heap[0];
             size = pop(in, st, size);
             if (st->dirty[other]) {
@@ -270,7 +289,10 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
                 if (st->alive[other]) size = push(in, st, size, other);
                 continue;
             }
-            st->near[near_count++] = other;
+            if (st->rho[other] - st->spread[other] <= highest)
+                st->near[near_count++] = other;
+            else
+                st->clear[clear_count++] = other;
         }
         int64_t chosen = best;
         for (int64_t k = 0; k < near_count; k++) {
@@ -280,10 +302,12 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
         if (chosen != best) size = push(in, st, size, best);
         for (int64_t k = 0; k < near_count; k++)
             if (st->near[k] != chosen) size = push(in, st, size, st->near[k]);
+        for (int64_t k = 0; k < clear_count; k++) size = push(in, st, size, st->clear[k]);
         pay(in, st, chosen, st->rho[chosen] * in->scales[chosen]);
         st->alive[chosen] = 0;
         bought[count] = chosen;
         paid_rho[count] = st->rho[chosen];
+        paid_spread[count] = st->spread[chosen];
         count++;
         dirty_sharing(in, st, chosen);
     }
@@ -293,39 +317,43 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
 /* One MES run with `start` money per unit of weight: the number of projects bought, written
  * in order into `bought` with their prices into `paid_rho`; UNSURE when a decision was too
  * close for floats; -2 when out of memory. */
-int64_t stemmen_mes_run(const Instance *in, double start, int64_t *bought, double *paid_rho) {
+int64_t stemmen_mes_run(const Instance *in, double start, int64_t *bought, double *paid_rho,
+                        double *paid_spread) {
     State st;
     if (!state_init(&st, in, start)) return -2;
-    int64_t count = run(in, &st, bought, paid_rho);
+    int64_t count = run(in, &st, bought, paid_rho, paid_spread);
     state_free(&st);
     return count;
 }
 
 static int keeps_order(const Instance *in, State *st, const int64_t *order,
-                       const double *order_rho, int64_t order_count, double *reached_rho) {
+                       const double *order_rho, const double *order_spread, int64_t order_count,
+                       double *reached_rho, double *reached_spread) {
     /* Here rho is a lower bound of each price at `start` and every later step. */
     for (int64_t step = 0; step < order_count; step++) {
         int64_t chosen = order[step];
-        double ceiling = order_rho[step] * (1.0 + in->margin);
+        double ceiling = order_rho[step] + order_spread[step];
         for (int64_t c = 0; c < in->candidate_count; c++) {
             int64_t j = in->candidates[c];
-            if (j == chosen || !st->alive[j] || st->rho[j] > ceiling) continue;
+            if (j == chosen || !st->alive[j] || st->rho[j] - st->spread[j] > ceiling) continue;
             if (in->twins[chosen] >= 0 && in->twins[j] == in->twins[chosen]) {
                 if (in->ranks[chosen] < in->ranks[j]) continue;
                 return 0;
             }
             /* Raise the bound a pass at a time until it clears the ceiling, or is the price
              * (no longer dirty) and does not. */
-            while (st->alive[j] && st->rho[j] <= ceiling) {
+            while (st->alive[j] && st->rho[j] - st->spread[j] <= ceiling) {
                 st->dirty[j] = 1;
                 if (!reprice(in, st, j, 1)) return 0;
-                if (st->alive[j] && !st->dirty[j] && st->rho[j] <= ceiling) return 0;
+                if (st->alive[j] && !st->dirty[j] && st->rho[j] - st->spread[j] <= ceiling)
+                    return 0;
             }
         }
         st->dirty[chosen] = 1;
         if (!reprice(in, st, chosen, FULLY)) return 0;
         if (!st->alive[chosen] || st->dirty[chosen]) return 0;
         reached_rho[step] = st->rho[chosen];
+        reached_spread[step] = st->spread[chosen];
         pay(in, st, chosen, st->rho[chosen] * in->scales[chosen]);
         st->alive[chosen] = 0;
     }
@@ -343,11 +371,13 @@ static int keeps_order(const Instance *in, State *st, const int64_t *order,
  * when out of memory. On 1, `reached_rho` holds the prices at `start`. See
  * FloatRuns.same_order_up_to for why. */
 int64_t stemmen_mes_same_order(const Instance *in, double start, const int64_t *order,
-                               const double *order_rho, int64_t order_count,
-                               double *reached_rho) {
+                               const double *order_rho, const double *order_spread,
+                               int64_t order_count, double *reached_rho,
+                               double *reached_spread) {
     State st;
     if (!state_init(&st, in, start)) return -2;
-    int kept = keeps_order(in, &st, order, order_rho, order_count, reached_rho);
+    int kept = keeps_order(in, &st, order, order_rho, order_spread, order_count, reached_rho,
+                           reached_spread);
     state_free(&st);
     return kept;
 }

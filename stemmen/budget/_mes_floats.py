@@ -5,18 +5,22 @@ thousands of runs, each needed only for one yes/no question (does its outcome ov
 leave nothing that still fits?). The exact run (``mes._run``) answers it in milliseconds; this
 one in microseconds, and it answers only when it is sure.
 
-Why it is sure when it says so. A run takes two kinds of decisions: whether a project's
-supporters can still afford it, and which affordable project is cheapest per unit of
-satisfaction (rho), ties going to the better tie-break rank. Floats carry every money amount
-here with a relative error below 1e-12 (a few hundred subtractions and sums of at most a
-few hundred thousand terms, each off by at most 2**-53 of its size). Every decision is taken
-only when the quantities compared differ by the relative ``margin`` (1e-9, a thousand times
-that error); it then is the decision the exact run takes, and by induction the exact run buys
-the same projects in the same order. Two cases of prices that are exactly equal are decided
-exactly instead: twins (the same cost, supporters and utilities: the same price in every state)
-and projects every supporter of which can pay the equal share (the price is then cost over
-total utility, a fraction of two known integers). Anything else closer than the margin makes the
-run give up (it returns -1), and the caller runs the exact MES for that start.
+Why it is sure when it says so. A run takes three kinds of decisions: whether a supporter has
+money left after paying, whether a project's supporters can still afford it, and which
+affordable project is cheapest per unit of satisfaction (rho), ties going to the better
+tie-break rank. Every amount is a sum or difference of at most a few hundred thousand amounts
+no larger than the supporters' start money, so its float error stays below (terms + purchases)
+* 2**-53 times that start money: under 1e-10 of it for every instance a municipality runs. Each
+decision is taken only with a tolerance of ``MARGIN`` (1e-9) times the money involved: a
+supporter's start money for what they have left; the supporters' start money plus the cost for
+what they can pay; for a price, that over the utility of those who pay in full (a price from a
+difference that cancels gets a wide tolerance and decides little). A decision clear by its
+tolerance is the one the exact run takes, and by induction the exact run buys the same projects
+in the same order. Prices that are exactly equal are ordered exactly instead: twins (the same
+cost, supporters and utilities: the same price in every state) and prices known to be cost
+over the utility of those who pay in full (every supporter clearly pays in full or surely has
+nothing left). Anything else too close makes the run give up (it returns -1), and the caller
+runs the exact MES for that start.
 
 The outcome that counts is never taken from here: add1 recomputes it exactly.
 
@@ -42,8 +46,7 @@ if TYPE_CHECKING:
 
 UNSURE = -1
 _OUT_OF_MEMORY = -2
-# Decisions closer than this (relative) are left to the exact run; float errors here stay
-# below 1e-12.
+# Decisions closer than this, relative to the money involved, are left to the exact run.
 MARGIN = 1e-9
 # Integers below this bound multiply into int64 without overflow.
 _SMALL = 2**31
@@ -64,6 +67,7 @@ class _Instance(ctypes.Structure):
         ("costs", ctypes.c_void_p),
         ("scales", ctypes.c_void_p),
         ("total_utility", ctypes.c_void_p),
+        ("total_weight", ctypes.c_void_p),
         ("small_costs", ctypes.c_void_p),
         ("scale_is_cost", ctypes.c_void_p),
         ("ranks", ctypes.c_void_p),
@@ -82,14 +86,22 @@ def _library() -> ctypes.CDLL | None:
     library = ctypes.CDLL(spec.origin)
     instance = ctypes.POINTER(_Instance)
     library.stemmen_mes_run.restype = ctypes.c_int64
-    library.stemmen_mes_run.argtypes = [instance, ctypes.c_double, ctypes.c_void_p, ctypes.c_void_p]
+    library.stemmen_mes_run.argtypes = [
+        instance,
+        ctypes.c_double,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]
     library.stemmen_mes_same_order.restype = ctypes.c_int64
     library.stemmen_mes_same_order.argtypes = [
         instance,
         ctypes.c_double,
         ctypes.c_void_p,
         ctypes.c_void_p,
+        ctypes.c_void_p,
         ctypes.c_int64,
+        ctypes.c_void_p,
         ctypes.c_void_p,
     ]
     return library
@@ -133,6 +145,10 @@ class FloatRuns:
             "costs": np.asarray(costs, dtype=np.float64),
             "scales": np.asarray(electorate.utility_scale, dtype=np.float64),
             "total_utility": np.asarray(electorate.total_utility, dtype=np.float64),
+            "total_weight": np.asarray(
+                [float(weights.sum()) for weights in electorate.supporter_weights],
+                dtype=np.float64,
+            ),
             "small_costs": np.asarray(
                 [cost if 0 <= cost < _SMALL else -1 for cost in costs], dtype=np.int64
             ),
@@ -156,11 +172,12 @@ class FloatRuns:
             **{name: array.ctypes.data for name, array in arrays.items()},
         )
         self._pointer = ctypes.byref(self._instance)
-        self._bought = np.zeros(max(project_count, 1), dtype=np.int64)
-        self._paid = np.zeros(max(project_count, 1))
-        self._order = np.zeros(max(project_count, 1), dtype=np.int64)
-        self._order_rho = np.zeros(max(project_count, 1))
-        self._reached = np.zeros(max(project_count, 1))
+        size = max(project_count, 1)
+        self._bought = np.zeros(size, dtype=np.int64)
+        self._paid, self._paid_spread = np.zeros(size), np.zeros(size)
+        self._order = np.zeros(size, dtype=np.int64)
+        self._order_rho, self._order_spread = np.zeros(size), np.zeros(size)
+        self._reached, self._reached_spread = np.zeros(size), np.zeros(size)
         self._order_count = UNSURE
         self.unsure = 0  # runs left to the exact MES
 
@@ -168,7 +185,11 @@ class FloatRuns:
         """The projects MES buys at ``start`` money per unit of weight, in order; None when a
         decision was too close for floats."""
         count = self._library.stemmen_mes_run(
-            self._pointer, float(start), self._bought.ctypes.data, self._paid.ctypes.data
+            self._pointer,
+            float(start),
+            self._bought.ctypes.data,
+            self._paid.ctypes.data,
+            self._paid_spread.ctypes.data,
         )
         if count == _OUT_OF_MEMORY:
             raise MemoryError("Equal Shares float run")
@@ -178,6 +199,7 @@ class FloatRuns:
             return None
         self._order[:count] = self._bought[:count]
         self._order_rho[:count] = self._paid[:count]
+        self._order_spread[:count] = self._paid_spread[:count]
         self._order_count = count
         return self._bought[:count].tolist()  # type: ignore[no-any-return]
 
@@ -200,13 +222,16 @@ class FloatRuns:
             float(start),
             self._order.ctypes.data,
             self._order_rho.ctypes.data,
+            self._order_spread.ctypes.data,
             self._order_count,
             self._reached.ctypes.data,
+            self._reached_spread.ctypes.data,
         )
         if kept == _OUT_OF_MEMORY:
             raise MemoryError("Equal Shares float run")
         if kept:
             self._order_rho[: self._order_count] = self._reached[: self._order_count]
+            self._order_spread[: self._order_count] = self._reached_spread[: self._order_count]
         return bool(kept)
 
 
