@@ -1078,7 +1078,16 @@ class ReceiptReport:
 def verify_receipt(bundle: Mapping[str, Any], code: str) -> ReceiptReport:
     """Is the ballot behind ``code`` published, in the ballot tree, and logged as accepted?"""
     lines: list[str] = []
-    receipts = [str(receipt) for receipt in bundle.get("receipts", [])]
+    published = bundle.get("receipts")
+    if not isinstance(published, list):
+        return ReceiptReport(
+            False,
+            (
+                "FAIL bundle: it has no list of receipts ('receipts'), so no receipt can be "
+                "found in it; download the round's bundle again from the municipality's site",
+            ),
+        )
+    receipts = [str(receipt) for receipt in published]
     try:
         full = receipt_hash(code, receipts)
     except ReceiptCodeError as error:
@@ -1094,25 +1103,36 @@ def verify_receipt(bundle: Mapping[str, Any], code: str) -> ReceiptReport:
         )
     ok = True
     lines.append(f"OK   receipt: {code.strip()} is receipt {full}")
-    leaves = receipt_leaves(receipts)
-    index = leaves.index(bytes.fromhex(full))
-    proof = inclusion_proof(leaves, index)
-    root = bytes.fromhex(str(bundle.get("merkle_root", "")))
-    if verify_inclusion(bytes.fromhex(full), index, len(leaves), proof, root):
-        lines.append(
-            f"OK   ballot tree: leaf {index + 1} of {len(leaves)}, {len(proof)}-step proof to "
-            f"root {root.hex()[:12]}..."
-        )
-    else:
+    try:
+        leaves = receipt_leaves(receipts)
+        index = leaves.index(bytes.fromhex(full))
+        proof = inclusion_proof(leaves, index)
+        root = bytes.fromhex(str(bundle.get("merkle_root", "")))
+        included = verify_inclusion(bytes.fromhex(full), index, len(leaves), proof, root)
+    except (MerkleError, ValueError) as error:
         ok = False
-        lines.append("FAIL ballot tree: the receipt does not lead to the published root")
+        lines.append(f"FAIL ballot tree: the published receipts or root are damaged ({error})")
+    else:
+        if included:
+            lines.append(
+                f"OK   ballot tree: leaf {index + 1} of {len(leaves)}, {len(proof)}-step proof "
+                f"to root {root.hex()[:12]}..."
+            )
+        else:
+            ok = False
+            lines.append("FAIL ballot tree: the receipt does not lead to the published root")
+    log = bundle.get("log")
+    entries = log.get("entries") if isinstance(log, Mapping) else None
     logged = [
         entry
-        for entry in bundle.get("log", {}).get("entries", [])
-        if entry.get("kind") == BALLOT_ACCEPTED and entry.get("payload", {}).get("receipt") == full
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, Mapping)
+        and entry.get("kind") == BALLOT_ACCEPTED
+        and isinstance(entry.get("payload"), Mapping)
+        and entry["payload"].get("receipt") == full
     ]
     if logged:
-        lines.append(f"OK   log: accepted at seq {logged[0]['seq']} ({logged[0]['at']})")
+        lines.append(f"OK   log: accepted at seq {logged[0].get('seq')} ({logged[0].get('at')})")
     else:
         ok = False
         lines.append("FAIL log: no ballot.accepted entry carries this receipt")

@@ -1235,6 +1235,23 @@ def _settled(
     return not _contested(heap, rho, rank, free)
 
 
+def _stops(
+    bought: Sequence[int], candidates: Sequence[int], costs: Sequence[int], budget: int
+) -> bool | None:
+    """add1's question about an outcome. True: it overspends; False: it exhausts the budget
+    (nothing left out still fits); None: the iteration goes on."""
+    spent = sum(costs[index] for index in bought)
+    if spent > budget:
+        return True
+    chosen = set(bought)
+    outside = [index for index in candidates if index not in chosen]
+    return False if _exhausted(spent, budget, outside, costs) else None
+
+
+# Increments between two progress lines of add1's float search.
+_PROGRESS_EVERY = 1000
+
+
 def _add_one(
     electorate: _Electorate,
     candidates: Sequence[int],
@@ -1247,6 +1264,101 @@ def _add_one(
 ) -> tuple[_Run | None, int, int]:
     """MES with add1 completion: (the run whose outcome counts, runs computed, increments).
 
+    Exactly pabutools' iteration (see ``_add_one_exact``), searched with float runs in C
+    (``_mes_floats``) that answer only when every decision they take is clear by a wide
+    margin, and that leap over increments they prove buy the same projects in the same
+    order; at a start where floats are not sure, the exact run answers. The increment that
+    stops the iteration, and the outcome returned, are recomputed exactly; should the exact
+    run ever disagree with the float one there, the whole iteration is redone exactly.
+    Without the C runs (no compiler at install), the iteration is exact throughout.
+    """
+    from stemmen.budget import _mes_floats
+
+    if not _mes_floats.available():
+        return _add_one_exact(electorate, candidates, costs, rank, start, budget, unit, progress)
+    step = Fraction(unit, electorate.weight_scale)
+    floats = _mes_floats.FloatRuns(electorate, candidates, costs, rank)
+    runs = 0
+    increments = 0
+    reported = 0
+    # Leaps chain proofs, each from where the last one ended. A chain starts at the length
+    # that held last; after a proof that held it goes halfway to a length that failed in
+    # this chain, or else twice as far; after one that failed, half as far. When not one
+    # increment holds, a new run is needed, and proofs are tried again only after a pause that
+    # grows while they keep failing at once (measured on Budapest 2024: 3,600 proofs for
+    # 22,001 increments, against 4,100 with plain doubling and 5,100 staying below failures).
+    held = 1
+    wait = 0
+    backoff = 0
+    while True:
+        at = start + increments * step
+        bought = floats.bought(at)
+        runs += 1
+        exact: _Run | None = None
+        if bought is None:
+            exact = _run(electorate, candidates, costs, rank, at)
+            bought = exact.bought
+        verdict = _stops(bought, candidates, costs, budget)
+        if verdict is None:
+            covered = increments
+            if wait:
+                wait -= 1
+            elif exact is None:
+                leap, failed = held, 0
+                while leap:
+                    runs += 1
+                    if floats.same_order_up_to(at + (covered - increments + leap) * step):
+                        covered += leap
+                        held = leap
+                        # Halfway to the length that failed in this chain, when that is
+                        # further; else twice as far.
+                        leap = (leap + failed) // 2 if failed > leap + 1 else 2 * leap
+                    else:
+                        failed = leap
+                        leap //= 2
+                if covered == increments:
+                    backoff = min(2 * backoff, 64) if backoff else 1
+                    wait = backoff
+                else:
+                    backoff = 0
+            increments = covered + 1
+            if progress is not None and increments // _PROGRESS_EVERY > reported:
+                reported = increments // _PROGRESS_EVERY
+                per_voter = at * electorate.weight_scale / unit
+                progress(
+                    f"add1: {increments} increments in {runs} runs ({floats.unsure} settled "
+                    f"exactly), per voter {decimal_text(per_voter, 2)}, {len(bought)} "
+                    "projects bought"
+                )
+            continue
+        if exact is None:
+            exact = _run(electorate, candidates, costs, rank, at)
+            runs += 1
+            if _stops(exact.bought, candidates, costs, budget) != verdict:
+                redone, redone_runs, redone_increments = _add_one_exact(
+                    electorate, candidates, costs, rank, start, budget, unit, progress
+                )
+                return redone, runs + redone_runs, redone_increments
+        if not verdict:
+            return exact, runs, increments
+        if not increments:
+            return None, runs, increments
+        return _run(electorate, candidates, costs, rank, at - step), runs + 1, increments
+
+
+def _add_one_exact(
+    electorate: _Electorate,
+    candidates: Sequence[int],
+    costs: Sequence[int],
+    rank: Sequence[int],
+    start: Fraction,
+    budget: int,
+    unit: int,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[_Run | None, int, int]:
+    """MES with add1 completion, with exact runs only: (the run whose outcome counts, runs
+    computed, increments).
+
     Exactly pabutools' iteration: per voter B/n, then one currency unit more each time, until
     the outcome costs more than the budget (the previous outcome counts) or no candidate left
     out still fits (this outcome counts). Increments that provably give what the last run gave
@@ -1258,13 +1370,7 @@ def _add_one(
     sharing = electorate.sharing
 
     def stops(run: _Run) -> bool | None:
-        """True: overspends; False: exhausts the budget; None: the iteration goes on."""
-        spent = sum(costs[index] for index in run.bought)
-        if spent > budget:
-            return True
-        chosen = set(run.bought)
-        outside = [index for index in candidates if index not in chosen]
-        return False if _exhausted(spent, budget, outside, costs) else None
+        return _stops(run.bought, candidates, costs, budget)
 
     current = _run(electorate, candidates, costs, rank, start, horizon_wanted=True)
     runs = 1

@@ -8,6 +8,7 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stemmen.audit.receipts import receipt_code
 from stemmen.audit.verify import verify_bundle, verify_receipt
 
 from .rounds import budget_round, preferendum_round
@@ -55,3 +56,33 @@ def test_any_single_change_is_reported_or_harmless_never_a_crash(which, data, de
     report = verify_bundle(bundle)
     assert report.render()
     verify_receipt(bundle, "000-000-000-000-000-000-000")
+
+
+def _damaged(change):  # type: ignore[no-untyped-def]
+    bundle = copy.deepcopy(_bundles()[0])
+    code = receipt_code(bundle["receipts"][0])
+    change(bundle)
+    return verify_receipt(bundle, code)
+
+
+def test_a_resident_checking_a_receipt_in_a_damaged_bundle_gets_a_failure_not_a_crash():
+    without_receipts = _damaged(lambda bundle: bundle.update(receipts=None))
+    assert not without_receipts.ok
+    assert "no list of receipts" in without_receipts.render()
+
+    def damage_another_receipt(bundle):  # type: ignore[no-untyped-def]
+        bundle["receipts"][1] = "not a hash"
+
+    for change, failing in [
+        (damage_another_receipt, "FAIL ballot tree"),
+        (lambda bundle: bundle.update(merkle_root="zz"), "FAIL ballot tree"),
+        (lambda bundle: bundle.update(log=None), "FAIL log"),
+        (lambda bundle: bundle["log"].update(entries=[None, 3, {"payload": None}]), "FAIL log"),
+    ]:
+        report = _damaged(change)
+        assert not report.ok
+        assert failing in report.render()
+
+
+def test_a_receipt_in_an_intact_bundle_still_checks_out():
+    assert _damaged(lambda bundle: None).ok

@@ -1,5 +1,6 @@
 """add1 in leaps: a checked leap proves every start in between buys the same projects, so add1
-with leaps returns exactly what trying every single increment returns."""
+with leaps returns exactly what trying every single increment returns; both the exact iteration
+and the one searched with float runs (test_mes_floats.py has more on those)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stemmen.budget.mes import _add_one, _electorate, _Reference, _Run, _run
+from stemmen.budget.mes import _add_one, _add_one_exact, _electorate, _Reference, _Run, _run
 from stemmen.budget.model import Instance, Profile
 from stemmen.budget.pabulib import read_pabulib
 from stemmen.budget.tiebreak import TieBreak
@@ -95,17 +96,21 @@ def every_increment(instance: Instance, profile: Profile, satisfaction: str) -> 
         increment += 1
 
 
+ITERATIONS = pytest.mark.parametrize(
+    "add_one", [_add_one, _add_one_exact], ids=["float-search", "exact"]
+)
+
+
+@ITERATIONS
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ELECTIONS, st.data())
-def test_add1_with_leaps_returns_what_every_increment_returns(data, draw):
+def test_add1_with_leaps_returns_what_every_increment_returns(add_one, data, draw):
     instance, profile = data
     satisfaction = draw.draw(satisfactions(profile))
     electorate, candidates, costs, rank, start, _ = setting(instance, profile, satisfaction)
     if electorate.total_weight == 0:
         return
-    ours, _, _ = _add_one(
-        electorate, candidates, costs, rank, start, instance.budget, instance.unit
-    )
+    ours, _, _ = add_one(electorate, candidates, costs, rank, start, instance.budget, instance.unit)
     assert summary(ours) == summary(every_increment(instance, profile, satisfaction))
 
 
@@ -154,13 +159,12 @@ def test_every_start_below_a_runs_horizon_makes_the_same_decisions(data, draw):
         "Worldwide_Mechanical_Turk_Knapsack_7.pb",
     ],
 )
-def test_add1_on_real_files_returns_what_every_increment_returns(name):
+@ITERATIONS
+def test_add1_on_real_files_returns_what_every_increment_returns(add_one, name):
     """Real elections where long leaps fail their check and the iteration then closes in on
     the leap that failed, and where the horizon is switched on and off: still exactly the
     run at every increment (hypothesis's small elections rarely go through all of this)."""
     instance, profile = read_pabulib(PABULIB_DIR / name)
     electorate, candidates, costs, rank, start, _ = setting(instance, profile, "cost")
-    ours, _, _ = _add_one(
-        electorate, candidates, costs, rank, start, instance.budget, instance.unit
-    )
+    ours, _, _ = add_one(electorate, candidates, costs, rank, start, instance.budget, instance.unit)
     assert summary(ours) == summary(every_increment(instance, profile, "cost"))
