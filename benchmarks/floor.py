@@ -21,7 +21,6 @@ them see the same load on a shared machine. What each one does per request:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import secrets
@@ -29,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,15 +38,14 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import (
-    ADMIN_URL,
     _free_port,
     _raw,
     _request,
     _send_all,
-    _with_database,
     process_tree_cpu,
     run,
     say,
+    scratch_database,
     server_env,
     serving,
 )
@@ -140,21 +137,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from stemmen.migrate import upgrade
-
-    name = f"stemmen_floor_{uuid.uuid4().hex[:10]}"
-    database_url = _with_database(ADMIN_URL, name)
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(_raw(ADMIN_URL))
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(database_url)
+    with scratch_database("stemmen_floor") as database_url:
         env = server_env(
             database_url, secrets.token_urlsafe(48), secrets.token_urlsafe(48), pool=12
         )
@@ -181,8 +164,6 @@ def main() -> None:
                         raise SystemExit(f"{label}: unexpected statuses {statuses}")
                     cpu_ms[label].append(1000 * used / args.requests)
                 say(f"round {number + 1} of {args.rounds}; load average {os.getloadavg()[0]:.1f}")
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print("server CPU per request, ms: median (min)")
     for label, values in cpu_ms.items():
         print(f"{label:16s} {statistics.median(values):.3f} ({min(values):.3f})")

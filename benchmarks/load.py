@@ -83,6 +83,31 @@ def _with_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+@contextlib.contextmanager
+def scratch_database(prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh PostgreSQL database for one benchmark run, migrated: its URL. Dropped afterwards
+    (connections and all) unless ``keep``."""
+    from stemmen.migrate import upgrade
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(_raw(ADMIN_URL))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        database_url = _with_database(ADMIN_URL, name)
+        upgrade(database_url)
+        yield database_url
+    finally:
+        if not keep:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def _ruleset() -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         (ROOT / "examples" / "rulesets" / "nijmegen-buurtbegroting.json").read_text()
@@ -760,21 +785,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from stemmen.config import Settings
-    from stemmen.migrate import upgrade
 
-    name = f"stemmen_load_{uuid.uuid4().hex[:10]}"
-    database_url = _with_database(ADMIN_URL, name)
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(_raw(ADMIN_URL))
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(database_url)
+    with scratch_database("stemmen_load", keep=args.keep_db) as database_url:
+        name = database_url.rsplit("/", 1)[-1]
         secret, pseudonym_key = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
         settings = Settings(
             database_url=database_url, jwt_secret=secret, pseudonym_key=pseudonym_key
@@ -849,9 +862,6 @@ def main() -> None:
             )
 
             close_and_publish(api, database_url, args.close_ballots)
-    finally:
-        if not args.keep_db:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(
         f"ballots/s={rate:.0f} p50_ms={percentile(cast_ms, 0.5):.1f} "
         f"p99_ms={percentile(cast_ms, 0.99):.1f} raw_ratio={ratio:.2f} lost={lost}"
