@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 
 from stemmen.budget.greedy import greedy
-from stemmen.budget.pabulib import read_pabulib
 from tests.support import pabulib_files
+from tests.unit.budget import real_elections
 from tests.unit.budget.strategies import elections, pabutools_ids, to_pabutools
 
 pabutools = pytest.importorskip("pabutools")
@@ -68,11 +68,8 @@ REAL = pabulib_files()
 @pytest.mark.skipif(not REAL, reason="no ../shared/data/pabulib on this machine")
 @pytest.mark.parametrize("path", REAL, ids=lambda path: path.name[:50])
 def test_greedy_equals_pabutools_on_real_files(path: Path) -> None:
-    from pabutools.election import parse_pabulib
-
-    instance, profile = read_pabulib(path)
-    their_instance, their_profile = parse_pabulib(str(path))
-    their_profile = their_profile.as_multiprofile()
+    instance, profile = real_elections.ours(path)
+    their_instance, their_profile = real_elections.theirs(path)
     for per_cost, satisfaction in ((False, Cost_Sat), (True, Cardinality_Sat)):
         ours = greedy(instance, profile, support="voters", per_cost=per_cost)
         theirs = greedy_utilitarian_welfare(their_instance, their_profile, sat_class=satisfaction)

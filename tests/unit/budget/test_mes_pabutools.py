@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from stemmen.budget.mes import equal_shares
 from stemmen.budget.model import Instance, Profile
-from stemmen.budget.pabulib import read_pabulib
 from tests.support import LARGE_PABULIB_FILES, PABULIB_DIR, pabulib_files
+from tests.unit.budget import real_elections
 from tests.unit.budget.strategies import elections, pabutools_ids, to_pabutools
 
 pabutools = pytest.importorskip("pabutools")
@@ -20,7 +20,6 @@ from pabutools.election import (  # noqa: E402
     Additive_Cardinal_Sat,
     Cardinality_Sat,
     Cost_Sat,
-    parse_pabulib,
 )
 from pabutools.rules import (  # noqa: E402
     completion_by_rule_combination,
@@ -101,9 +100,8 @@ def _satisfactions(profile: Profile) -> list[str]:
 
 
 def _compare_real(path: Path, completion: str) -> None:
-    instance, profile = read_pabulib(path)
-    their_instance, their_profile = parse_pabulib(str(path))
-    their_profile = their_profile.as_multiprofile()
+    instance, profile = real_elections.ours(path)
+    their_instance, their_profile = real_elections.theirs(path)
     for satisfaction in _satisfactions(profile):
         theirs = pabutools_mes(their_instance, their_profile, satisfaction, completion)
         assert ours(instance, profile, satisfaction, completion) == theirs, satisfaction

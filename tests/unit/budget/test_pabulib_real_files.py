@@ -9,6 +9,7 @@ import pytest
 from stemmen.budget.pabulib import parse_pabulib, read_pabulib, write_pabulib
 from stemmen.budget.support import project_support
 from tests.support import pabulib_files
+from tests.unit.budget import real_elections
 
 REAL_FILES = pabulib_files()
 
@@ -34,7 +35,7 @@ def test_every_real_file_reads_and_round_trips(path: Path) -> None:
 def test_counted_support_equals_the_votes_and_score_columns(path: Path) -> None:
     # The files record each project's supporters (votes) and, for points and rankings, its
     # score: Krakow's ordinal score is positional points k, k-1, ..., 1.
-    instance, profile = read_pabulib(path)
+    instance, profile = real_elections.ours(path)
     columns = set(instance.project_columns)
     if "votes" in columns:
         expected = [int(project.attributes["votes"]) for project in instance.projects]

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from stemmen.budget.model import Instance, Profile, Project, Voter
-from stemmen.budget.pabulib import read_pabulib
 from stemmen.budget.phragmen import phragmen
 from stemmen.budget.registry import allocate
 from tests.support import LARGE_PABULIB_FILES, pabulib_files
+from tests.unit.budget import real_elections
 from tests.unit.budget.strategies import elections, pabutools_ids, to_pabutools
 
 
@@ -87,14 +87,12 @@ def test_generated_approval_elections_match_pabutools(data):
     ids=lambda path: path.stem[:40],
 )
 def test_real_approval_files_match_pabutools(path: Path):
-    from pabutools.election import parse_pabulib
     from pabutools.rules import sequential_phragmen
 
-    instance, profile = read_pabulib(path)
+    instance, profile = real_elections.ours(path)
     if profile.vote_type != "approval":
         pytest.skip("pabutools' Phragmén takes approval ballots only")
-    their_instance, their_profile = parse_pabulib(str(path))
-    theirs = pabutools_ids(sequential_phragmen(their_instance, their_profile.as_multiprofile()))
+    theirs = pabutools_ids(sequential_phragmen(*real_elections.theirs(path)))
     assert sorted(phragmen(instance, profile).selected) == theirs
 
 
@@ -104,7 +102,7 @@ def test_city_wide_files_stay_within_budget_and_explain_every_project(name):
     paths = [path for path in pabulib_files() if path.name == name]
     if not paths:
         pytest.skip("no ../shared/data/pabulib on this machine")
-    instance, profile = read_pabulib(paths[0])
+    instance, profile = real_elections.ours(paths[0])
     allocation = phragmen(instance, profile)
     assert allocation.total_cost <= instance.budget
     assert all(outcome.reason for outcome in allocation.projects)

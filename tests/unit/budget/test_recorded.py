@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stemmen.budget.pabulib import parse_pabulib, read_pabulib
+from stemmen.budget.pabulib import parse_pabulib
 from stemmen.budget.recorded import (
     RecordedRuleError,
     as_recorded,
@@ -15,6 +15,7 @@ from stemmen.budget.recorded import (
     recorded_selection,
 )
 from tests.support import pabulib_files
+from tests.unit.budget import real_elections
 
 # Files whose outcome cannot be checked, and why. Every other file must reproduce its
 # `selected` column exactly, or (with no such column) at least run its recorded rule.
@@ -48,7 +49,7 @@ def _needs_mes(path: Path) -> bool:
 @pytest.mark.skipif(not REAL, reason="no ../shared/data/pabulib on this machine")
 @pytest.mark.parametrize("path", REAL, ids=lambda path: path.name[:50])
 def test_real_file_outcome_is_reproduced_or_an_exception(path: Path) -> None:
-    instance, profile = read_pabulib(path)
+    instance, profile = real_elections.ours(path)
     if path.name in EXCEPTIONS:
         with pytest.raises(RecordedRuleError):
             as_recorded(instance, profile)

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from stemmen.budget.pabulib import read_pabulib
 from stemmen.budget.welfare import max_welfare, project_welfare
 from tests.support import PABULIB_DIR, pabulib_files
+from tests.unit.budget import real_elections
 from tests.unit.budget.strategies import elections, pabutools_ids, to_pabutools
 
 pytest.importorskip("pabutools")
@@ -100,11 +101,8 @@ REAL = pabulib_files()
 @pytest.mark.skipif(not REAL, reason="no ../shared/data/pabulib on this machine")
 @pytest.mark.parametrize("path", REAL, ids=lambda path: path.name[:50])
 def test_welfare_equals_pabutools_on_real_files(path: Path) -> None:
-    from pabutools.election import parse_pabulib
-
-    instance, profile = read_pabulib(path)
-    their_instance, their_profile = parse_pabulib(str(path))
-    their_profile = their_profile.as_multiprofile()
+    instance, profile = real_elections.ours(path)
+    their_instance, their_profile = real_elections.theirs(path)
     checks = list(SATISFACTIONS.items())
     if profile.vote_type == "cumulative":
         checks.append(("points", Additive_Cardinal_Sat))
