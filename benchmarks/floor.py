@@ -27,13 +27,11 @@ import secrets
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,6 +45,7 @@ from load import (
     say,
     scratch_database,
     server_env,
+    server_process,
     serving,
 )
 
@@ -104,29 +103,13 @@ def litestar_app() -> Any:
 @contextlib.contextmanager
 def uvicorn_serving(app: str, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """``app`` of this module under uvicorn as ``stemmen serve`` runs it."""
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", app, "--app-dir", str(Path(__file__).parent)),
-            *("--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"),
-            *(("--factory",) if app.endswith("_app") else ()),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"{app} did not start")
-            time.sleep(0.2)
+    command = [
+        *(sys.executable, "-m", "uvicorn", app, "--app-dir", str(Path(__file__).parent)),
+        *("--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"),
+        *(("--factory",) if app.endswith("_app") else ()),
+    ]
+    with server_process(command, env, Path(__file__).parent, port) as process:
         yield process
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=15)
 
 
 def main() -> None:

@@ -152,15 +152,22 @@ def serving(
     this one's (its directory on ``PYTHONPATH`` and as working directory)."""
     if tree is not None:
         env = {**env, "PYTHONPATH": str(tree)}
+    command = [
+        *(sys.executable, "-m", "stemmen", "serve", "--no-migrate"),
+        *("--port", str(port), "--workers", str(workers)),
+    ]
+    with server_process(command, env, tree or ROOT, port) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str], env: dict[str, str], cwd: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server started by ``command``, once its /health answers, until the block ends (then
+    stopped with its workers)."""
     process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "stemmen", "serve", "--no-migrate"),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        env=env,
-        cwd=tree or ROOT,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, start_new_session=True
     )
     try:
         deadline = time.monotonic() + 60
@@ -169,7 +176,7 @@ def serving(
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the server of {tree or ROOT} did not start")
+                raise SystemExit(f"the server {' '.join(command[1:4])} in {cwd} did not start")
             time.sleep(0.2)
         yield process
     finally:
