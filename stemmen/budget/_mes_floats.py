@@ -239,10 +239,6 @@ def _joined(parts: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
     return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
 
 
-def _no_integers() -> npt.NDArray[np.int64]:
-    return np.zeros(0, dtype=np.int64)
-
-
 def _twins(electorate: _Electorate, costs: Sequence[int]) -> npt.NDArray[np.int64]:
     """A group number per project whose cost, scale, supporters and utilities another
     project has too (the same price in every state); -1 for the others."""
@@ -272,7 +268,7 @@ def _sharing(electorate: _Electorate) -> npt.NDArray[np.bool_]:
     together = np.zeros((project_count, project_count), dtype=np.bool_)
     # Per ballot, the projects it supports; every pair of them shares it.
     owners = np.repeat(np.arange(project_count), [len(positions) for positions in supporters])
-    positions = np.concatenate(list(supporters) or [_no_integers()])
+    positions = _joined(supporters, np.int64)
     order = np.argsort(positions, kind="stable")
     bounds = np.flatnonzero(np.diff(positions[order])) + 1
     for group in np.split(owners[order], bounds):

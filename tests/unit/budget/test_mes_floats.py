@@ -4,8 +4,10 @@ exactly what it returns without floats, whatever the floats do."""
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -190,3 +192,14 @@ def test_add1_reports_its_increments_and_the_start_it_ended_at():
     assert run is not None
     assert run.start in (start + increments * step, start + (increments - 1) * step)
     assert Fraction(run.start) >= start
+
+
+@settings(max_examples=100, deadline=None)
+@given(ELECTIONS)
+def test_which_projects_share_a_supporter_is_the_same_counted_either_way(data):
+    """Past a size the electorate carries no table of projects sharing a supporter; the float
+    runs then count it themselves, and must find the same table."""
+    instance, profile = data
+    electorate, *_ = setting(instance, profile, "cost")
+    counted = dataclasses.replace(electorate, sharing=None, shares=None)
+    assert np.array_equal(_mes_floats._sharing(counted), _mes_floats._sharing(electorate))
