@@ -60,9 +60,7 @@ def test_a_proved_order_holds_at_every_start_in_between_and_proofs_chain(data, d
         return
     reached = 0
     for leap in draw.draw(st.lists(st.integers(min_value=1, max_value=60), max_size=4)):
-        held, _, _ = floats.same_order_between(
-            low + reached * step, low + (reached + leap) * step
-        )
+        held, _, _ = floats.same_order_between(low + reached * step, low + (reached + leap) * step)
         if not held:
             break
         reached += leap
