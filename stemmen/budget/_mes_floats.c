@@ -16,8 +16,6 @@
 #define UNAFFORDABLE 0
 #define PRICED 1
 #define BOUNDED 2
-/* As many passes as it takes. */
-#define FULLY INT64_MAX
 /* Integers below this multiply into int64 without overflow. */
 #define SMALL 2147483648.0
 
@@ -190,12 +188,10 @@ static int before(const Instance *in, const State *st, int64_t one, int64_t othe
            (st->rho[one] == st->rho[other] && in->ranks[one] < in->ranks[other]);
 }
 
-/* Which of two projects MES buys first, by exact price and then rank, where their prices are
- * known exactly to be equal (twins) or known as cost / (rich * scale); else UNSURE. */
-static int64_t first_of(const Instance *in, const State *st, int64_t one, int64_t other) {
-    if (in->twins[one] >= 0 && in->twins[one] == in->twins[other])
-        return in->ranks[one] < in->ranks[other] ? one : other;
-    double rich_one = st->rich[one], rich_other = st->rich[other];
+/* Which of two projects MES buys first when their prices are known exactly as cost / (rich *
+ * scale) with these rich utilities (integers), by price and then rank; else UNSURE. */
+static int64_t first_by_rich(const Instance *in, int64_t one, double rich_one, int64_t other,
+                             double rich_other) {
     if (rich_one <= 0.0 || rich_other <= 0.0 || rich_one >= SMALL || rich_other >= SMALL)
         return UNSURE;
     /* rho = numerator / rich: 1 / rich for cost satisfaction, cost / rich otherwise. */
@@ -206,6 +202,14 @@ static int64_t first_of(const Instance *in, const State *st, int64_t one, int64_
     int64_t right = other_numerator * (int64_t)rich_one;
     if (left < right || (left == right && in->ranks[one] < in->ranks[other])) return one;
     return other;
+}
+
+/* Which of two projects MES buys first, by exact price and then rank, where their prices are
+ * known exactly to be equal (twins) or known as cost / (rich * scale); else UNSURE. */
+static int64_t first_of(const Instance *in, const State *st, int64_t one, int64_t other) {
+    if (in->twins[one] >= 0 && in->twins[one] == in->twins[other])
+        return in->ranks[one] < in->ranks[other] ? one : other;
+    return first_by_rich(in, one, st->rich[one], other, st->rich[other]);
 }
 
 /* A heap of projects by (rho, rank); a project's key only changes while it is out of it. */
@@ -263,8 +267,7 @@ static void dirty_sharing(const Instance *in, State *st, int64_t bought) {
         if (st->alive[j] && row[j]) st->dirty[j] = 1;
 }
 
-static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_rho,
-                   double *paid_spread) {
+static int64_t run(const Instance *in, State *st, int64_t *bought) {
     int64_t size = 0, count = 0;
     for (int64_t c = 0; c < in->candidate_count; c++) size = push(in, st, size, in->candidates[c]);
     while (size) {
@@ -305,80 +308,395 @@ static int64_t run(const Instance *in, State *st, int64_t *bought, double *paid_
         for (int64_t k = 0; k < clear_count; k++) size = push(in, st, size, st->clear[k]);
         pay(in, st, chosen, st->rho[chosen] * in->scales[chosen]);
         st->alive[chosen] = 0;
-        bought[count] = chosen;
-        paid_rho[count] = st->rho[chosen];
-        paid_spread[count] = st->spread[chosen];
-        count++;
+        bought[count++] = chosen;
         dirty_sharing(in, st, chosen);
     }
     return count;
 }
 
 /* One MES run with `start` money per unit of weight: the number of projects bought, written
- * in order into `bought` with their prices into `paid_rho`; UNSURE when a decision was too
- * close for floats; -2 when out of memory. */
-int64_t stemmen_mes_run(const Instance *in, double start, int64_t *bought, double *paid_rho,
-                        double *paid_spread) {
+ * in order into `bought`; UNSURE when a decision was too close for floats; -2 when out of
+ * memory. */
+int64_t stemmen_mes_run(const Instance *in, double start, int64_t *bought) {
     State st;
     if (!state_init(&st, in, start)) return -2;
-    int64_t count = run(in, &st, bought, paid_rho, paid_spread);
+    int64_t count = run(in, &st, bought);
     state_free(&st);
     return count;
 }
 
-static int keeps_order(const Instance *in, State *st, const int64_t *order,
-                       const double *order_rho, const double *order_spread, int64_t order_count,
-                       double *reached_rho, double *reached_spread) {
-    /* Here rho is a lower bound of each price at `start` and every later step. */
-    for (int64_t step = 0; step < order_count; step++) {
-        int64_t chosen = order[step];
-        double ceiling = order_rho[step] + order_spread[step];
-        for (int64_t c = 0; c < in->candidate_count; c++) {
-            int64_t j = in->candidates[c];
-            if (j == chosen || !st->alive[j] || st->rho[j] - st->spread[j] > ceiling) continue;
-            if (in->twins[chosen] >= 0 && in->twins[j] == in->twins[chosen]) {
-                if (in->ranks[chosen] < in->ranks[j]) continue;
-                return 0;
-            }
-            /* Raise the bound a pass at a time until it clears the ceiling, or is the price
-             * (no longer dirty) and does not. */
-            while (st->alive[j] && st->rho[j] - st->spread[j] <= ceiling) {
-                st->dirty[j] = 1;
-                if (!reprice(in, st, j, 1)) return 0;
-                if (st->alive[j] && !st->dirty[j] && st->rho[j] - st->spread[j] <= ceiling)
-                    return 0;
-            }
-        }
-        st->dirty[chosen] = 1;
-        if (!reprice(in, st, chosen, FULLY)) return 0;
-        if (!st->alive[chosen] || st->dirty[chosen]) return 0;
-        reached_rho[step] = st->rho[chosen];
-        reached_spread[step] = st->spread[chosen];
-        pay(in, st, chosen, st->rho[chosen] * in->scales[chosen]);
-        st->alive[chosen] = 0;
+/* ---- Proofs over an interval of start money, by bands -------------------------------------
+ *
+ * Start money runs over [low, high], written low + lambda * (high - low) with lambda in
+ * [0, 1]. Following one order of purchases, each voter's money before each step lies between
+ * two lines in lambda (a band), kept as their values at lambda 0 and 1. Why the bands hold,
+ * and why they prove the order: see FloatRuns.same_order_between. */
+
+/* Conditions that hold beyond the interval say how far, as a multiple of it; this when they
+ * never fail. */
+#define FOREVER 1e9
+
+typedef struct {
+    double *low0, *low1;   /* lower edge of the band, at lambda 0 and 1 */
+    double *high0, *high1; /* upper edge */
+    /* Per project, two lines below its price at every lambda, at this step and every later
+     * one: its tangents at lambda 0 (left0, left1) and 1 (right0, right1). */
+    double *left0, *left1, *right0, *right1;
+    double *bound_spread;
+    uint8_t *alive;
+    uint8_t *broke; /* surely has nothing left at every lambda */
+    double start;          /* the highest start: the money amounts here are measured against */
+} Bands;
+
+static void bands_free(Bands *b) {
+    free(b->low0);
+    free(b->low1);
+    free(b->high0);
+    free(b->high1);
+    free(b->left0);
+    free(b->left1);
+    free(b->right0);
+    free(b->right1);
+    free(b->bound_spread);
+    free(b->alive);
+    free(b->broke);
+}
+
+static double tolerance_of(const Instance *in, const Bands *b, int64_t j) {
+    return in->margin * (in->total_weight[j] * b->start + in->costs[j]);
+}
+
+static int bands_init(Bands *b, const Instance *in, double low, double high) {
+    size_t n = (size_t)(in->ballot_count ? in->ballot_count : 1);
+    size_t p = (size_t)(in->project_count ? in->project_count : 1);
+    b->low0 = malloc(sizeof(double) * n);
+    b->low1 = malloc(sizeof(double) * n);
+    b->high0 = malloc(sizeof(double) * n);
+    b->high1 = malloc(sizeof(double) * n);
+    b->left0 = calloc(p, sizeof(double));
+    b->left1 = calloc(p, sizeof(double));
+    b->right0 = calloc(p, sizeof(double));
+    b->right1 = calloc(p, sizeof(double));
+    b->bound_spread = calloc(p, sizeof(double));
+    b->alive = calloc(p, 1);
+    b->broke = calloc(n, 1);
+    b->start = high;
+    if (!b->low0 || !b->low1 || !b->high0 || !b->high1 || !b->left0 || !b->left1 ||
+        !b->right0 || !b->right1 || !b->bound_spread || !b->alive || !b->broke) {
+        bands_free(b);
+        return 0;
+    }
+    for (int64_t i = 0; i < in->ballot_count; i++) {
+        b->low0[i] = b->high0[i] = low;
+        b->low1[i] = b->high1[i] = high;
     }
     for (int64_t c = 0; c < in->candidate_count; c++) {
         int64_t j = in->candidates[c];
-        if (!st->alive[j]) continue;
-        if (!reprice(in, st, j, 1)) return 0;
-        if (st->alive[j]) return 0;
+        b->alive[j] = 1;
+        /* Everyone paying an equal share: below every price, at every start. */
+        double share = in->costs[j] / (in->total_utility[j] * in->scales[j]);
+        b->left0[j] = b->left1[j] = b->right0[j] = b->right1[j] = share;
     }
     return 1;
 }
 
-/* Whether every start money from that of a run that bought `order` (at prices `order_rho`)
- * up to `start` surely buys the same projects in the same order (1), or not surely (0); -2
- * when out of memory. On 1, `reached_rho` holds the prices at `start`. See
- * FloatRuns.same_order_up_to for why. */
-int64_t stemmen_mes_same_order(const Instance *in, double start, const int64_t *order,
-                               const double *order_rho, const double *order_spread,
-                               int64_t order_count, double *reached_rho,
-                               double *reached_spread) {
-    State st;
-    if (!state_init(&st, in, start)) return -2;
-    int kept = keeps_order(in, &st, order, order_rho, order_spread, order_count, reached_rho,
-                           reached_spread);
-    state_free(&st);
+
+/* The price (rho) of project j when each supporter holds edge0 + lambda * (edge1 - edge0),
+ * its derivative in lambda (from the supporters who pay all they have there) and how far the
+ * float value may be off (spread): PRICED, UNAFFORDABLE or UNSURE. */
+static int edge_price(const Instance *in, const Bands *b, int64_t j, const double *edge0,
+                      const double *edge1, double lambda, double *rho_out, double *slope_out,
+                      double *spread_out) {
+    int64_t first = in->starts[j], last = in->starts[j + 1];
+    double cost = in->costs[j], scale = in->scales[j], tolerance = tolerance_of(in, b, j);
+    double payment = cost / in->total_utility[j];
+    /* Newton's steps may start from any point below the root, such as j's lines (below its
+     * true price, so below its price by the lower edge; by the upper edge mostly, and where
+     * not, the first step falls instead of rising and they start again from the bottom). */
+    double left = b->left0[j] + lambda * (b->left1[j] - b->left0[j]);
+    double right = b->right0[j] + lambda * (b->right1[j] - b->right0[j]);
+    double known = ((left > right ? left : right) - b->bound_spread[j]) * scale;
+    int warm = known > payment;
+    if (warm) payment = known;
+    for (int64_t round = 0; round < last - first + 2; round++) {
+        double wealth = 0.0, paid_by_poor = 0.0, poor_drift = 0.0, rich_utility = 0.0;
+        double lowest_rich = INFINITY;
+        for (int64_t e = first; e < last; e++) {
+            int64_t ballot = in->ballots[e];
+            double drift = edge1[ballot] - edge0[ballot];
+            double held = edge0[ballot] + lambda * drift, weight = in->weights[e];
+            double utility = in->utilities[e];
+            wealth += weight * held;
+            if (held < payment * utility) {
+                paid_by_poor += weight * held;
+                poor_drift += weight * drift;
+            } else {
+                rich_utility += weight * utility;
+                double per_utility = held * in->inverse_utilities[e];
+                if (per_utility < lowest_rich) lowest_rich = per_utility;
+            }
+        }
+        if (round == 0) {
+            if (wealth < cost - tolerance) return UNAFFORDABLE;
+            if (wealth <= cost + tolerance) return UNSURE;
+        }
+        if (warm && (rich_utility <= 0.0 || (cost - paid_by_poor) / rich_utility < payment)) {
+            warm = 0;
+            payment = cost / in->total_utility[j];
+            round = -1;
+            continue;
+        }
+        warm = 0;
+        if (rich_utility <= 0.0) return UNSURE;
+        double following = (cost - paid_by_poor) / rich_utility;
+        if (following <= lowest_rich) {
+            *rho_out = following / scale;
+            *slope_out = -poor_drift / rich_utility / scale;
+            *spread_out = tolerance / rich_utility / scale;
+            return PRICED;
+        }
+        payment = following;
+    }
+    return UNSURE;
+}
+
+/* How much the supporters of j lack, by one edge, at lambda 0 and 1 (tolerance included). */
+static void edge_shortfall(const Instance *in, const Bands *b, int64_t j, const double *edge0,
+                           const double *edge1, double *short0, double *short1) {
+    double w0 = 0.0, w1 = 0.0, missing = in->costs[j] - tolerance_of(in, b, j);
+    for (int64_t e = in->starts[j]; e < in->starts[j + 1]; e++) {
+        w0 += in->weights[e] * edge0[in->ballots[e]];
+        w1 += in->weights[e] * edge1[in->ballots[e]];
+    }
+    *short0 = missing - w0;
+    *short1 = missing - w1;
+}
+
+/* Where on lambda a line worth at0 at 0 and at1 at 1, positive at 0, reaches 0 (beyond 1
+ * when it holds on the whole interval): a guess for the next proof. */
+static double holds_for(double at0, double at1) {
+    if (at0 <= 0.0) return 0.0;
+    if (at1 >= at0) return FOREVER;
+    return at0 / (at0 - at1);
+}
+
+/* The tangent of project j's price by the upper edge at lambda `at`, a line below that price
+ * at every lambda (the price of money that is a line in lambda is convex in lambda), as its
+ * values at 0 and 1; UNAFFORDABLE or UNSURE when there is none. */
+static int tangent(const Instance *in, const Bands *b, int64_t j, double at, double *at0,
+                   double *at1, double *spread) {
+    double rho = 0.0, slope = 0.0;
+    int kind = edge_price(in, b, j, b->high0, b->high1, at, &rho, &slope, spread);
+    if (kind != PRICED) return kind;
+    *at0 = rho - at * slope;
+    *at1 = rho + (1.0 - at) * slope;
+    /* The slope is a float sum too: twice the spread covers its error over the interval. */
+    *spread *= 2.0;
+    return PRICED;
+}
+
+/* A new tangent of j's price at one end (lambda `at`, 0 or 1) replaces its line there: PRICED,
+ * or UNAFFORDABLE (nothing changed) or UNSURE. The other line stays: lines below the price
+ * at an earlier step stay below it, as prices only rise from step to step. */
+static int retangent(const Instance *in, Bands *b, int64_t j, double at) {
+    double at0 = 0.0, at1 = 0.0, spread = 0.0;
+    int kind = tangent(in, b, j, at, &at0, &at1, &spread);
+    if (kind != PRICED) return kind;
+    if (at == 0.0) {
+        b->left0[j] = at0;
+        b->left1[j] = at1;
+    } else {
+        b->right0[j] = at0;
+        b->right1[j] = at1;
+    }
+    if (spread > b->bound_spread[j]) b->bound_spread[j] = spread;
+    return PRICED;
+}
+
+/* Where a line worth at0 at lambda 0 and at1 at 1 is at most 0: [*from, *to] within [0, inf). */
+static void nonpositive(double at0, double at1, double *from, double *to) {
+    double slope = at1 - at0;
+    if (slope < 0.0) {
+        *from = at0 > 0.0 ? at0 / -slope : 0.0;
+        *to = INFINITY;
+    } else if (slope > 0.0) {
+        *from = 0.0;
+        *to = at0 <= 0.0 ? -at0 / slope : -1.0;
+    } else {
+        *from = 0.0;
+        *to = at0 <= 0.0 ? INFINITY : -1.0;
+    }
+}
+
+/* How much of the interval j's price surely stays above the line from ceiling0 to ceiling1 by
+ * more than slack: more than 1 when all of it (and a guess how far past it), else a guess
+ * where it fails. The price is above both its tangents, so above the higher of the two: that
+ * is at most the line where both are. */
+static double stays_above(const Bands *b, int64_t j, double ceiling0, double ceiling1,
+                          double slack) {
+    double left_from = 0.0, left_to = 0.0, right_from = 0.0, right_to = 0.0;
+    nonpositive(b->left0[j] - ceiling0 - slack, b->left1[j] - ceiling1 - slack, &left_from,
+                &left_to);
+    nonpositive(b->right0[j] - ceiling0 - slack, b->right1[j] - ceiling1 - slack, &right_from,
+                &right_to);
+    double from = left_from > right_from ? left_from : right_from;
+    double to = left_to < right_to ? left_to : right_to;
+    if (from > to) return FOREVER;
+    return from < FOREVER ? from : FOREVER;
+}
+
+/* The rich utility of j when its price is exactly cost / (rich * scale) at every lambda:
+ * every supporter surely has nothing left or clearly holds more than that share by the lower
+ * edge, at both ends (so everywhere); else 0. */
+static double exact_rich(const Instance *in, const Bands *b, int64_t j) {
+    int64_t first = in->starts[j], last = in->starts[j + 1];
+    double rich = 0.0, tolerance = in->margin * b->start;
+    for (int64_t e = first; e < last; e++)
+        if (!b->broke[in->ballots[e]]) rich += in->weights[e] * in->utilities[e];
+    if (rich <= 0.0) return 0.0;
+    double payment = in->costs[j] / rich;
+    for (int64_t e = first; e < last; e++) {
+        int64_t ballot = in->ballots[e];
+        if (b->broke[ballot]) continue;
+        double owed = payment * in->utilities[e] + tolerance;
+        if (b->low0[ballot] <= owed || b->low1[ballot] <= owed) return 0.0;
+    }
+    return rich;
+}
+
+static int band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
+                            int64_t order_count, double *reach, double *predicted) {
+    double surely = FOREVER;
+    *reach = 0.0;
+    *predicted = FOREVER;
+    for (int64_t step = 0; step < order_count; step++) {
+        int64_t chosen = order[step];
+        if (!b->alive[chosen]) return 0;
+        /* Its price by the lower edge, convex in lambda: below the chord of its two ends. */
+        double ceiling0 = 0.0, ceiling1 = 0.0, slope = 0.0, spread0 = 0.0, spread1 = 0.0;
+        if (edge_price(in, b, chosen, b->low0, b->low1, 0.0, &ceiling0, &slope, &spread0) !=
+            PRICED)
+            return 0;
+        double short0 = 0.0, short1 = 0.0;
+        edge_shortfall(in, b, chosen, b->low0, b->low1, &short0, &short1);
+        /* Affordable by the lower edge wherever its shortfall (less twice the tolerance:
+         * clearly) is below 0. */
+        double affordable = holds_for(-short0 - 2.0 * tolerance_of(in, b, chosen),
+                                      -short1 - 2.0 * tolerance_of(in, b, chosen));
+        if (affordable <= 1.0 ||
+            edge_price(in, b, chosen, b->low0, b->low1, 1.0, &ceiling1, &slope, &spread1) !=
+                PRICED) {
+            *reach = affordable < 1.0 ? affordable : 0.0;
+            return 0;
+        }
+        if (affordable < surely) surely = affordable;
+        double ceiling_spread = spread0 > spread1 ? spread0 : spread1;
+        double chosen_rich = -1.0; /* not looked at yet */
+        /* Its price by the upper edge, from below: the tangent at 0, where the bands are
+         * exact; in lambda, where the order would change first by the tangents at 0 of the
+         * prices that raced it (a guess for the next proof). */
+        double floor0 = 0.0, floor1 = 0.0, floor_spread = 0.0;
+        if (tangent(in, b, chosen, 0.0, &floor0, &floor1, &floor_spread) != PRICED) return 0;
+        for (int64_t c = 0; c < in->candidate_count; c++) {
+            int64_t j = in->candidates[c];
+            if (j == chosen || !b->alive[j]) continue;
+            if (in->twins[chosen] >= 0 && in->twins[j] == in->twins[chosen]) {
+                if (in->ranks[chosen] < in->ranks[j]) continue;
+                return 0;
+            }
+            double above = stays_above(b, j, ceiling0, ceiling1,
+                                       ceiling_spread + b->bound_spread[j]);
+            int raced = above <= 1.0;
+            /* Closer lines where these do not clear it: the tangent at 0 first, the one at 1
+             * when still needed. Unaffordable at both ends: out of the race for good. */
+            for (double at = 0.0; above <= 1.0 && at <= 1.0; at += 1.0) {
+                int kind = retangent(in, b, j, at);
+                if (kind == UNSURE) return 0;
+                if (kind == UNAFFORDABLE && at == 1.0) {
+                    double short0 = 0.0, short1 = 0.0;
+                    edge_shortfall(in, b, j, b->high0, b->high1, &short0, &short1);
+                    if (short0 > 0.0 && short1 > 0.0) {
+                        b->alive[j] = 0;
+                        break;
+                    }
+                    return 0;
+                }
+                above = stays_above(b, j, ceiling0, ceiling1,
+                                    ceiling_spread + b->bound_spread[j]);
+            }
+            if (!b->alive[j]) continue;
+            if (above <= 1.0) {
+                /* Prices exactly cost / rich utility at every lambda are ordered exactly
+                 * (equal shares of equal costs, say, tie at every start). */
+                if (chosen_rich < 0.0) chosen_rich = exact_rich(in, b, chosen);
+                if (first_by_rich(in, chosen, chosen_rich, j, exact_rich(in, b, j)) == chosen)
+                    continue;
+                *reach = above;
+                return 0;
+            }
+            if (above < surely) surely = above;
+            if (raced) {
+                double first = stays_above(b, j, floor0, floor1, 0.0);
+                if (first < *predicted) *predicted = first;
+            }
+        }
+        double scale = in->scales[chosen];
+        floor0 *= scale, floor1 *= scale;
+        double top0 = ceiling0 * scale, top1 = ceiling1 * scale;
+        double tolerance = in->margin * b->start;
+        for (int64_t e = in->starts[chosen]; e < in->starts[chosen + 1]; e++) {
+            int64_t ballot = in->ballots[e];
+            double utility = in->utilities[e];
+            /* Least left: the lower edge less the highest payment, at least 0. With the
+             * purchases so far in one order, more start money leaves more money at every
+             * step, so what is left at lambda 0 is a lower bound at every lambda too: where
+             * that line falls, its value at 0 is the better bound. */
+            double least0 = b->low0[ballot] - top0 * utility;
+            double least1 = b->low1[ballot] - top1 * utility;
+            if (least0 > 0.0) {
+                b->low0[ballot] = least0;
+                b->low1[ballot] = least1 > least0 ? least1 : least0;
+            } else {
+                b->low0[ballot] = 0.0;
+                b->low1[ballot] = 0.0;
+            }
+            /* Most left: the upper edge less the lowest payment, at least 0: max(0, line) is
+             * convex, so the chord of its two ends lies above it. */
+            double most0 = b->high0[ballot] - floor0 * utility;
+            double most1 = b->high1[ballot] - floor1 * utility;
+            b->high0[ballot] = most0 > 0.0 ? most0 : 0.0;
+            b->high1[ballot] = most1 > 0.0 ? most1 : 0.0;
+            if (most0 < -tolerance && most1 < -tolerance) b->broke[ballot] = 1;
+        }
+        b->alive[chosen] = 0;
+    }
+    for (int64_t c = 0; c < in->candidate_count; c++) {
+        int64_t j = in->candidates[c];
+        if (!b->alive[j]) continue;
+        double short0 = 0.0, short1 = 0.0;
+        edge_shortfall(in, b, j, b->high0, b->high1, &short0, &short1);
+        double unaffordable = holds_for(short0, short1);
+        if (unaffordable <= 1.0) {
+            *reach = unaffordable;
+            return 0;
+        }
+        if (unaffordable < surely) surely = unaffordable;
+        if (unaffordable < *predicted) *predicted = unaffordable;
+    }
+    *reach = surely;
+    return 1;
+}
+
+/* Whether every start money from `low` to `high` surely buys `order` (1) or not surely (0); -2
+ * when out of memory. `reach` guesses how far, as a multiple of the interval, the order holds
+ * (0 when there is no telling). See FloatRuns.same_order_between for why. */
+int64_t stemmen_mes_same_order_between(const Instance *in, double low, double high,
+                                       const int64_t *order, int64_t order_count,
+                                       double *reach, double *predicted) {
+    Bands b;
+    if (!bands_init(&b, in, low, high)) return -2;
+    int kept = band_keeps_order(in, &b, order, order_count, reach, predicted);
+    bands_free(&b);
     return kept;
 }
 

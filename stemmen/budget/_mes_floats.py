@@ -86,19 +86,12 @@ def _library() -> ctypes.CDLL | None:
     library = ctypes.CDLL(spec.origin)
     instance = ctypes.POINTER(_Instance)
     library.stemmen_mes_run.restype = ctypes.c_int64
-    library.stemmen_mes_run.argtypes = [
+    library.stemmen_mes_run.argtypes = [instance, ctypes.c_double, ctypes.c_void_p]
+    library.stemmen_mes_same_order_between.restype = ctypes.c_int64
+    library.stemmen_mes_same_order_between.argtypes = [
         instance,
         ctypes.c_double,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-    ]
-    library.stemmen_mes_same_order.restype = ctypes.c_int64
-    library.stemmen_mes_same_order.argtypes = [
-        instance,
         ctypes.c_double,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
         ctypes.c_void_p,
         ctypes.c_int64,
         ctypes.c_void_p,
@@ -174,23 +167,15 @@ class FloatRuns:
         self._pointer = ctypes.byref(self._instance)
         size = max(project_count, 1)
         self._bought = np.zeros(size, dtype=np.int64)
-        self._paid, self._paid_spread = np.zeros(size), np.zeros(size)
         self._order = np.zeros(size, dtype=np.int64)
-        self._order_rho, self._order_spread = np.zeros(size), np.zeros(size)
-        self._reached, self._reached_spread = np.zeros(size), np.zeros(size)
+        self._guesses = np.zeros(2)
         self._order_count = UNSURE
         self.unsure = 0  # runs left to the exact MES
 
     def bought(self, start: Fraction) -> list[int] | None:
         """The projects MES buys at ``start`` money per unit of weight, in order; None when a
         decision was too close for floats."""
-        count = self._library.stemmen_mes_run(
-            self._pointer,
-            float(start),
-            self._bought.ctypes.data,
-            self._paid.ctypes.data,
-            self._paid_spread.ctypes.data,
-        )
+        count = self._library.stemmen_mes_run(self._pointer, float(start), self._bought.ctypes.data)
         if count == _OUT_OF_MEMORY:
             raise MemoryError("Equal Shares float run")
         if count == UNSURE:
@@ -198,41 +183,60 @@ class FloatRuns:
             self._order_count = UNSURE
             return None
         self._order[:count] = self._bought[:count]
-        self._order_rho[:count] = self._paid[:count]
-        self._order_spread[:count] = self._paid_spread[:count]
         self._order_count = count
         return self._bought[:count].tolist()  # type: ignore[no-any-return]
 
-    def same_order_up_to(self, start: Fraction) -> bool:
-        """Whether every start from that of the last sure run (or the last start this proved)
-        up to ``start`` surely buys the same projects in the same order.
+    def same_order_between(self, low: Fraction, high: Fraction) -> tuple[bool, float, float]:
+        """(whether every start money from ``low`` to ``high`` surely buys what the last sure
+        run bought, in the same order; how far, as a multiple of the interval, its conditions
+        would hold; where the order would change first by the prices' slopes at ``low``).
+        The last two only guess the next interval to try; 0 when there is no telling.
 
-        Why: with the purchases in one order, more start money leaves every supporter at
-        every step with at least as much, so every price is at most what it is at the lower
-        start and at least what it is at ``start``. Follow the order at ``start``: if at every
-        step each other project still in the race is priced, at ``start``, above what the next
-        project of the order cost at the lower start (or is its twin behind it in rank), the
-        next project is the cheapest at every start in between; and what is left
-        unaffordable at the end at ``start`` is unaffordable at every lower start too. When it
-        holds, the prices at ``start`` become those the next proof starts from."""
+        Why it is sure. Write the start as low + lambda * (high - low), lambda in [0, 1], and
+        follow the order. Before each step, each voter's money lies between two lines in
+        lambda (a band; at the first step both are the start itself). Three facts carry the
+        bands from step to step:
+
+        - a price is the payment p solving sum of weight * min(money, p * utility) = cost;
+          where money is a line in lambda, that sum is concave in (lambda, p) together, so
+          the price is a convex function of lambda: below the chord of its ends, above its
+          tangent anywhere;
+        - a price falls when anyone's money rises, so the price by the band's lower edge is
+          at least the true one (below its chord: a line above the true price), and the
+          price by the upper edge at most (above its tangent: a line below it);
+        - what is left after paying, max(0, money - p * utility), rises with money and falls
+          with p: the lower edge less the highest payment, at least 0, and the upper edge less
+          the lowest payment (its chord: max(0, line) is convex) make the next band. With the
+          purchases in one order, more start money leaves more money at every step, so what
+          the lower edge leaves at lambda 0 bounds every lambda from below too.
+
+        The next project of the order is bought at every lambda when every other one still in
+        the race is priced above it: the higher of its two tangents (at lambda 0 and 1, by the
+        upper edge) above the chord of the next project's price (by the lower edge) at every
+        lambda, by more than both prices' float tolerance. Checking that is checking lines at
+        their ends and where they cross. Twins go by rank, and prices known exactly as cost
+        over the utility of those who pay in full (everyone else surely has nothing left at
+        every lambda) are compared exactly. A project unaffordable by the upper edge at both
+        ends is unaffordable at every lambda and every later step. After the last purchase,
+        what is left must be unaffordable by the upper edge at both ends. Float tolerances are
+        those of the runs (see the module text). The bands are exact at lambda 0 (the tangent
+        of each bought price is taken there), so a proof that fails says where, and the
+        caller tries a shorter one.
+        """
         if self._order_count == UNSURE:
-            return False
-        kept = self._library.stemmen_mes_same_order(
+            return False, 0.0, 0.0
+        kept = self._library.stemmen_mes_same_order_between(
             self._pointer,
-            float(start),
+            float(low),
+            float(high),
             self._order.ctypes.data,
-            self._order_rho.ctypes.data,
-            self._order_spread.ctypes.data,
             self._order_count,
-            self._reached.ctypes.data,
-            self._reached_spread.ctypes.data,
+            self._guesses.ctypes.data,
+            self._guesses[1:].ctypes.data,
         )
         if kept == _OUT_OF_MEMORY:
             raise MemoryError("Equal Shares float run")
-        if kept:
-            self._order_rho[: self._order_count] = self._reached[: self._order_count]
-            self._order_spread[: self._order_count] = self._reached_spread[: self._order_count]
-        return bool(kept)
+        return bool(kept), float(self._guesses[0]), float(self._guesses[1])
 
 
 def _joined(parts: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 from operator import mul
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +46,9 @@ from stemmen.budget.model import (
     voters_with_funded_project,
 )
 from stemmen.budget.tiebreak import TieBreak
+
+if TYPE_CHECKING:
+    from stemmen.budget._mes_floats import FloatRuns
 
 Satisfaction = Literal["cost", "cardinality", "points"]
 Completion = Literal["none", "add1", "greedy", "add1-greedy"]
@@ -1250,6 +1253,41 @@ def _stops(
 
 # Increments between two progress lines of add1's float search.
 _PROGRESS_EVERY = 1000
+# The first proof after a run covers this many increments; it also guesses how far the order
+# holds (measured on Budapest 2024: 8 against 2, 4 and the last leap's length).
+_PROBE = 8
+# A leap aims this far towards where the order is guessed to change; leaps stop below _SHORTEST
+# increments, where a run is cheaper than a proof; a guess never grows a leap more than
+# _GROWTH-fold.
+_AIM = 0.95
+_SHORTEST = 2
+_GROWTH = 16
+
+
+def _proved_leap(floats: FloatRuns, start: Fraction, step: Fraction, first: int) -> tuple[int, int]:
+    """(the last increment up to which the last float run's order surely holds, from increment
+    ``first`` on; proofs tried), by chained proofs over intervals of start money
+    (``FloatRuns.same_order_between``). Each proof says how far its conditions would hold, and
+    where the order would change first by the prices' slopes at its lower end: the next leap
+    aims just short of that. A proof that fails right at its start (the bands of a long
+    interval are loose at its far end) is retried a quarter as long."""
+    covered = first
+    leap = _PROBE
+    proofs = 0
+    while leap >= _SHORTEST:
+        held, reach, change = floats.same_order_between(
+            start + covered * step, start + (covered + leap) * step
+        )
+        proofs += 1
+        if held:
+            target = covered + change * leap
+            covered += leap
+        elif reach * leap < 1:
+            target = covered + leap // 4
+        else:
+            target = covered + min(reach, change) * leap
+        leap = min(int((target - covered) * _AIM), _GROWTH * leap)
+    return covered, proofs
 
 
 def _add_one(
@@ -1281,13 +1319,8 @@ def _add_one(
     runs = 0
     increments = 0
     reported = 0
-    # Leaps chain proofs, each from where the last one ended. A chain starts at the length
-    # that held last; after a proof that held it goes halfway to a length that failed in
-    # this chain, or else twice as far; after one that failed, half as far. When not one
-    # increment holds, a new run is needed, and proofs are tried again only after a pause that
-    # grows while they keep failing at once (measured on Budapest 2024: 3,600 proofs for
-    # 22,001 increments, against 4,100 with plain doubling and 5,100 staying below failures).
-    held = 1
+    # Where proofs fail at once (the order changes at nearly every increment), runs alone
+    # answer for a while, longer while proofs keep failing at once.
     wait = 0
     backoff = 0
     while True:
@@ -1304,18 +1337,8 @@ def _add_one(
             if wait:
                 wait -= 1
             elif exact is None:
-                leap, failed = held, 0
-                while leap:
-                    runs += 1
-                    if floats.same_order_up_to(at + (covered - increments + leap) * step):
-                        covered += leap
-                        held = leap
-                        # Halfway to the length that failed in this chain, when that is
-                        # further; else twice as far.
-                        leap = (leap + failed) // 2 if failed > leap + 1 else 2 * leap
-                    else:
-                        failed = leap
-                        leap //= 2
+                covered, proofs = _proved_leap(floats, start, step, increments)
+                runs += proofs
                 if covered == increments:
                     backoff = min(2 * backoff, 64) if backoff else 1
                     wait = backoff
