@@ -119,31 +119,35 @@ def test_add1_on_a_long_real_iteration_returns_the_exact_iterations_outcome():
 
 
 @pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
-def test_add1_on_toulouse_ends_where_the_exact_iteration_ends():
-    """Toulouse 2022: 1,618 increments, with exact ties between projects whose poorer
-    supporters have nothing left (projects 68 and 203, both at 1/74, from increment 620).
-    The exact iteration takes half a minute; what it returned (3,832,061/1,133 per voter,
-    128 projects for 7,986,220) is pinned here instead."""
-    instance, profile = read_pabulib(PABULIB_DIR / "France_Toulouse_2022.pb")
+@pytest.mark.parametrize(
+    ("name", "per_voter", "increments", "funded", "total_cost"),
+    [
+        # 1,618 increments, with exact ties between projects whose poorer supporters have
+        # nothing left (projects 68 and 203, both at 1/74, from increment 620).
+        ("France_Toulouse_2022.pb", Fraction(3832061, 1133), 1618, 128, 7986220),
+        # 22,001 increments, the order of purchases changing 122 times, mostly leapt over by
+        # proofs.
+        pytest.param(
+            "Hungary_Budapest_2024.pb",
+            Fraction(1636774943, 28943),
+            22001,
+            31,
+            999000000,
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_add1_on_long_real_iterations_ends_where_the_exact_iteration_ends(
+    name, per_voter, increments, funded, total_cost
+):
+    """The exact iterations take half a minute (Toulouse 2022) and minutes (Budapest 2024):
+    what they returned is pinned here instead."""
+    instance, profile = read_pabulib(PABULIB_DIR / name)
     allocation = equal_shares(instance, profile, completion="add1")
-    assert allocation.options["per_voter_budget"] == Fraction(3832061, 1133)
-    assert allocation.options["add1_increments"] == 1618
-    assert allocation.options["funded_by_equal_shares"] == 128
-    assert allocation.total_cost == 7986220
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
-def test_add1_on_budapest_ends_where_the_exact_iteration_ends():
-    """Budapest 2024: 22,001 increments, the order of purchases changing 122 times, mostly
-    leapt over by proofs. The exact iteration takes minutes; what it returned
-    (1,636,774,943/28,943 per voter, 31 projects for 999,000,000) is pinned here instead."""
-    instance, profile = read_pabulib(PABULIB_DIR / "Hungary_Budapest_2024.pb")
-    allocation = equal_shares(instance, profile, completion="add1")
-    assert allocation.options["per_voter_budget"] == Fraction(1636774943, 28943)
-    assert allocation.options["add1_increments"] == 22001
-    assert allocation.options["funded_by_equal_shares"] == 31
-    assert allocation.total_cost == 999000000
+    assert allocation.options["per_voter_budget"] == per_voter
+    assert allocation.options["add1_increments"] == increments
+    assert allocation.options["funded_by_equal_shares"] == funded
+    assert allocation.total_cost == total_cost
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
