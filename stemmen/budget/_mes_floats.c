@@ -99,6 +99,41 @@ static int state_init(State *state, const Instance *in, double start) {
     return 1;
 }
 
+/* What one Newton pass for project j's price needs, at payment `payment` per unit of utility:
+ * each supporter holds money0 + lambda * (money1 - money0) (money0 alone when money1 is NULL),
+ * and is poor (pays all they hold) below payment * utility, rich otherwise. */
+typedef struct {
+    double wealth;          /* what the supporters hold */
+    double paid_by_poor;    /* what the poor hold */
+    double poor_drift;      /* how fast that grows with lambda */
+    double rich_utility;    /* the weighted utility of the rich */
+    double lowest_rich;     /* the lowest money per utility among the rich */
+    int poor_with_money;    /* a poor supporter not surely broke (when `broke` is given) */
+} Pass;
+
+static inline Pass newton_pass(const Instance *in, int64_t j, double payment,
+                               const double *money0, const double *money1, double lambda,
+                               const uint8_t *broke) {
+    Pass pass = {0.0, 0.0, 0.0, 0.0, INFINITY, 0};
+    for (int64_t e = in->starts[j]; e < in->starts[j + 1]; e++) {
+        int64_t ballot = in->ballots[e];
+        double drift = money1 ? money1[ballot] - money0[ballot] : 0.0;
+        double held = money1 ? money0[ballot] + lambda * drift : money0[ballot];
+        double weight = in->weights[e], utility = in->utilities[e];
+        pass.wealth += weight * held;
+        if (held < payment * utility) {
+            pass.paid_by_poor += weight * held;
+            if (money1) pass.poor_drift += weight * drift;
+            if (broke) pass.poor_with_money |= !broke[ballot];
+        } else {
+            pass.rich_utility += weight * utility;
+            double per_utility = held * in->inverse_utilities[e];
+            if (per_utility < pass.lowest_rich) pass.lowest_rich = per_utility;
+        }
+    }
+    return pass;
+}
+
 /* (PRICED, payment per unit of utility, rich utility), (BOUNDED, a lower bound of the
  * payment) after `rounds` passes over the supporters without reaching it, UNAFFORDABLE or
  * UNSURE. The rich utility (sum of weight * utility over the supporters who pay in full) is
@@ -123,22 +158,10 @@ static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
     double known = st->rho[j] * in->scales[j];
     if (known > payment) payment = known;
     for (int64_t round = 0; round < last - first + 2; round++) {
-        double wealth = 0.0, paid_by_poor = 0.0, rich_utility = 0.0, lowest_rich = INFINITY;
-        int poor_with_money = 0;
-        for (int64_t e = first; e < last; e++) {
-            int64_t ballot = in->ballots[e];
-            double held = st->money[ballot], weight = in->weights[e];
-            double utility = in->utilities[e];
-            wealth += weight * held;
-            if (held < payment * utility) {
-                paid_by_poor += weight * held;
-                poor_with_money |= !st->broke[ballot];
-            } else {
-                rich_utility += weight * utility;
-                double per_utility = held * in->inverse_utilities[e];
-                if (per_utility < lowest_rich) lowest_rich = per_utility;
-            }
-        }
+        Pass pass = newton_pass(in, j, payment, st->money, NULL, 0.0, st->broke);
+        double wealth = pass.wealth, paid_by_poor = pass.paid_by_poor;
+        double rich_utility = pass.rich_utility, lowest_rich = pass.lowest_rich;
+        int poor_with_money = pass.poor_with_money;
         if (round == 0) {
             if (wealth < cost - tolerance) return UNAFFORDABLE;
             if (wealth <= cost + tolerance) return UNSURE;
@@ -419,23 +442,10 @@ static int edge_price(const Instance *in, const Bands *b, int64_t j, const doubl
     int warm = known > payment;
     if (warm) payment = known;
     for (int64_t round = 0; round < last - first + 2; round++) {
-        double wealth = 0.0, paid_by_poor = 0.0, poor_drift = 0.0, rich_utility = 0.0;
-        double lowest_rich = INFINITY;
-        for (int64_t e = first; e < last; e++) {
-            int64_t ballot = in->ballots[e];
-            double drift = edge1[ballot] - edge0[ballot];
-            double held = edge0[ballot] + lambda * drift, weight = in->weights[e];
-            double utility = in->utilities[e];
-            wealth += weight * held;
-            if (held < payment * utility) {
-                paid_by_poor += weight * held;
-                poor_drift += weight * drift;
-            } else {
-                rich_utility += weight * utility;
-                double per_utility = held * in->inverse_utilities[e];
-                if (per_utility < lowest_rich) lowest_rich = per_utility;
-            }
-        }
+        Pass pass = newton_pass(in, j, payment, edge0, edge1, lambda, NULL);
+        double wealth = pass.wealth, paid_by_poor = pass.paid_by_poor;
+        double poor_drift = pass.poor_drift, rich_utility = pass.rich_utility;
+        double lowest_rich = pass.lowest_rich;
         if (round == 0) {
             if (wealth < cost - tolerance) return UNAFFORDABLE;
             if (wealth <= cost + tolerance) return UNSURE;
