@@ -72,6 +72,29 @@ def test_a_proved_order_holds_at_every_start_in_between_and_proofs_chain(data, d
         assert _run(electorate, candidates, costs, rank, low + inside * step).bought == order
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
+def test_the_longest_proof_from_a_real_run_holds_at_every_increment_it_covers():
+    """Budapest 2024 from its first increment: the order of purchases changes after 192
+    increments. The longest interval a proof will vouch for (found by bisection) must buy
+    that order at each of its increments, by the exact run."""
+    instance, profile = read_pabulib(PABULIB_DIR / "Hungary_Budapest_2024.pb")
+    electorate, candidates, costs, rank, start, step = setting(instance, profile, "cost")
+    floats = _mes_floats.FloatRuns(electorate, candidates, costs, rank)
+    order = floats.bought(start)
+    assert order is not None
+    held, failed = 0, 192
+    while failed - held > 1:
+        middle = (held + failed) // 2
+        if floats.same_order_between(start, start + middle * step)[0]:
+            held = middle
+        else:
+            failed = middle
+    assert held > 0
+    for between in range(held + 1):
+        assert _run(electorate, candidates, costs, rank, start + between * step).bought == order
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ANY, st.data())
 def test_add1_with_floats_returns_what_add1_without_them_returns(data, draw):
