@@ -367,7 +367,8 @@ typedef struct {
     double *left0, *left1, *right0, *right1;
     double *bound_spread;
     uint8_t *alive;
-    uint8_t *broke; /* surely has nothing left at every lambda */
+    /* Per voter: surely has nothing left for every lambda below this (0: not even at 0). */
+    double *broke;
     double start;          /* the highest start: the money amounts here are measured against */
 } Bands;
 
@@ -402,7 +403,7 @@ static int bands_init(Bands *b, const Instance *in, double low, double high) {
     b->right1 = calloc(p, sizeof(double));
     b->bound_spread = calloc(p, sizeof(double));
     b->alive = calloc(p, 1);
-    b->broke = calloc(n, 1);
+    b->broke = calloc(n, sizeof(double));
     b->start = high;
     if (!b->low0 || !b->low1 || !b->high0 || !b->high1 || !b->left0 || !b->left1 ||
         !b->right0 || !b->right1 || !b->bound_spread || !b->alive || !b->broke) {
@@ -539,11 +540,12 @@ static void nonpositive(double at0, double at1, double *from, double *to) {
 }
 
 /* How much of the interval j's price surely stays above the line from ceiling0 to ceiling1 by
- * more than slack: more than 1 when all of it (and a guess how far past it), else a guess
- * where it fails. The price is above both its tangents, so above the higher of the two: that
- * is at most the line where both are. */
+ * more than slack, given that j is unaffordable below `affordable` (its price is then
+ * infinite): more than 1 when all of it (and a guess how far past it), else a guess where it
+ * fails. The price is above both lines, so above the higher of the two: that is at most the
+ * line where both are. */
 static double stays_above(const Bands *b, int64_t j, double ceiling0, double ceiling1,
-                          double slack) {
+                          double slack, double affordable) {
     double left_from = 0.0, left_to = 0.0, right_from = 0.0, right_to = 0.0;
     nonpositive(b->left0[j] - ceiling0 - slack, b->left1[j] - ceiling1 - slack, &left_from,
                 &left_to);
@@ -551,77 +553,90 @@ static double stays_above(const Bands *b, int64_t j, double ceiling0, double cei
                 &right_to);
     double from = left_from > right_from ? left_from : right_from;
     double to = left_to < right_to ? left_to : right_to;
+    if (affordable > from) from = affordable;
     if (from > to) return FOREVER;
     return from < FOREVER ? from : FOREVER;
 }
 
-/* The rich utility of j when its price is exactly cost / (rich * scale) at every lambda:
- * every supporter surely has nothing left or clearly holds more than that share by the lower
- * edge, at both ends (so everywhere); else 0. */
-static double exact_rich(const Instance *in, const Bands *b, int64_t j) {
+/* The rich utility of j when its price is exactly cost / (rich * scale) for every lambda below
+ * *until: every supporter surely has nothing left there, or clearly holds more than that
+ * share by the lower edge at 0 (so at every lambda: that edge only rises); else 0. */
+static double exact_rich(const Instance *in, const Bands *b, int64_t j, double *until) {
     int64_t first = in->starts[j], last = in->starts[j + 1];
     double rich = 0.0, tolerance = in->margin * b->start;
-    for (int64_t e = first; e < last; e++)
-        if (!b->broke[in->ballots[e]]) rich += in->weights[e] * in->utilities[e];
+    *until = FOREVER;
+    for (int64_t e = first; e < last; e++) {
+        double broke = b->broke[in->ballots[e]];
+        if (broke > 0.0) {
+            if (broke < *until) *until = broke;
+        } else {
+            rich += in->weights[e] * in->utilities[e];
+        }
+    }
     if (rich <= 0.0) return 0.0;
     double payment = in->costs[j] / rich;
     for (int64_t e = first; e < last; e++) {
         int64_t ballot = in->ballots[e];
-        if (b->broke[ballot]) continue;
-        double owed = payment * in->utilities[e] + tolerance;
-        if (b->low0[ballot] <= owed || b->low1[ballot] <= owed) return 0.0;
+        if (b->broke[ballot] > 0.0) continue;
+        if (b->low0[ballot] <= payment * in->utilities[e] + tolerance) return 0.0;
     }
     return rich;
 }
 
-static int band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
-                            int64_t order_count, double *reach, double *predicted) {
-    double surely = FOREVER;
-    *reach = 0.0;
+/* Over how much of the interval [0, 1] of lambda `order` is surely bought: every condition
+ * below holds on [0, the returned value), on all of [0, 1] when that is above 1 (and then a
+ * guess how far past it they hold); 0 when not even near lambda 0. `predicted` guesses where
+ * the order would change first by the slopes at lambda 0. */
+static double band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
+                               int64_t order_count, double *predicted) {
+    /* Where the first condition fails, as a share of the interval. */
+    double limit = FOREVER;
+#define NARROW(failing)                       \
+    do {                                      \
+        double at_ = (failing);               \
+        if (at_ < limit) limit = at_;         \
+        if (limit <= 0.0) return 0.0;         \
+    } while (0)
     *predicted = FOREVER;
     for (int64_t step = 0; step < order_count; step++) {
         int64_t chosen = order[step];
-        if (!b->alive[chosen]) return 0;
-        /* Its price by the lower edge, convex in lambda: below the chord of its two ends. */
+        if (!b->alive[chosen]) return 0.0;
+        /* Its price by the lower edge, convex in lambda: below the chord of its two ends.
+         * Affordable by that edge wherever its shortfall (less twice the tolerance: clearly)
+         * is below 0. */
         double ceiling0 = 0.0, ceiling1 = 0.0, slope = 0.0, spread0 = 0.0, spread1 = 0.0;
-        if (edge_price(in, b, chosen, b->low0, b->low1, 0.0, &ceiling0, &slope, &spread0) !=
-            PRICED)
-            return 0;
         double short0 = 0.0, short1 = 0.0;
         edge_shortfall(in, b, chosen, b->low0, b->low1, &short0, &short1);
-        /* Affordable by the lower edge wherever its shortfall (less twice the tolerance:
-         * clearly) is below 0. */
-        double affordable = holds_for(-short0 - 2.0 * tolerance_of(in, b, chosen),
-                                      -short1 - 2.0 * tolerance_of(in, b, chosen));
-        if (affordable <= 1.0 ||
+        double clearly = 2.0 * tolerance_of(in, b, chosen);
+        NARROW(holds_for(-short0 - clearly, -short1 - clearly));
+        if (edge_price(in, b, chosen, b->low0, b->low1, 0.0, &ceiling0, &slope, &spread0) !=
+                PRICED ||
             edge_price(in, b, chosen, b->low0, b->low1, 1.0, &ceiling1, &slope, &spread1) !=
-                PRICED) {
-            *reach = affordable < 1.0 ? affordable : 0.0;
-            return 0;
-        }
-        if (affordable < surely) surely = affordable;
+                PRICED)
+            return 0.0;
         double ceiling_spread = spread0 > spread1 ? spread0 : spread1;
-        double chosen_rich = -1.0; /* not looked at yet */
+        double chosen_rich = -1.0, chosen_until = 0.0; /* not looked at yet */
         /* Its price by the upper edge, from below: the tangent at 0, where the bands are
          * exact; in lambda, where the order would change first by the tangents at 0 of the
          * prices that raced it (a guess for the next proof). */
         double floor0 = 0.0, floor1 = 0.0, floor_spread = 0.0;
-        if (tangent(in, b, chosen, 0.0, &floor0, &floor1, &floor_spread) != PRICED) return 0;
+        if (tangent(in, b, chosen, 0.0, &floor0, &floor1, &floor_spread) != PRICED) return 0.0;
         for (int64_t c = 0; c < in->candidate_count; c++) {
             int64_t j = in->candidates[c];
             if (j == chosen || !b->alive[j]) continue;
             if (in->twins[chosen] >= 0 && in->twins[j] == in->twins[chosen]) {
                 if (in->ranks[chosen] < in->ranks[j]) continue;
-                return 0;
+                return 0.0;
             }
             double above = stays_above(b, j, ceiling0, ceiling1,
-                                       ceiling_spread + b->bound_spread[j]);
-            int raced = above <= 1.0;
-            /* Closer lines where these do not clear it: the tangent at 0 first, the one at 1
-             * when still needed. Unaffordable at both ends: out of the race for good. */
-            for (double at = 0.0; above <= 1.0 && at <= 1.0; at += 1.0) {
+                                       ceiling_spread + b->bound_spread[j], 0.0);
+            int raced = above < limit;
+            /* Closer lines where these do not clear it as far as the other conditions hold:
+             * the tangent at 0 first, the one at 1 when still needed. Unaffordable at both
+             * ends: out of the race for good. */
+            for (double at = 0.0; above < limit && at <= 1.0; at += 1.0) {
                 int kind = retangent(in, b, j, at);
-                if (kind == UNSURE) return 0;
+                if (kind == UNSURE) return 0.0;
                 if (kind == UNAFFORDABLE && at == 1.0) {
                     double short0 = 0.0, short1 = 0.0;
                     edge_shortfall(in, b, j, b->high0, b->high1, &short0, &short1);
@@ -629,24 +644,35 @@ static int band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
                         b->alive[j] = 0;
                         break;
                     }
-                    return 0;
+                    return 0.0;
                 }
                 above = stays_above(b, j, ceiling0, ceiling1,
-                                    ceiling_spread + b->bound_spread[j]);
+                                    ceiling_spread + b->bound_spread[j], 0.0);
             }
             if (!b->alive[j]) continue;
-            if (above <= 1.0) {
-                /* Prices exactly cost / rich utility at every lambda are ordered exactly
-                 * (equal shares of equal costs, say, tie at every start). */
-                if (chosen_rich < 0.0) chosen_rich = exact_rich(in, b, chosen);
-                if (first_by_rich(in, chosen, chosen_rich, j, exact_rich(in, b, j)) == chosen)
-                    continue;
-                *reach = above;
-                return 0;
+            if (above < limit) {
+                /* Unaffordable by the upper edge (a line) from lambda 0 to where its wealth
+                 * reaches the cost: nobody buys it there whatever its lines say. */
+                double short0 = 0.0, short1 = 0.0;
+                edge_shortfall(in, b, j, b->high0, b->high1, &short0, &short1);
+                above = stays_above(b, j, ceiling0, ceiling1,
+                                    ceiling_spread + b->bound_spread[j],
+                                    holds_for(short0, short1));
             }
-            if (above < surely) surely = above;
+            if (above < limit) {
+                /* Prices exactly cost / rich utility are ordered exactly, for as long as they
+                 * are (equal shares of equal costs, say, tie at every start). */
+                if (chosen_rich < 0.0) chosen_rich = exact_rich(in, b, chosen, &chosen_until);
+                double rival_until = 0.0;
+                double rival_rich = exact_rich(in, b, j, &rival_until);
+                if (first_by_rich(in, chosen, chosen_rich, j, rival_rich) == chosen) {
+                    NARROW(chosen_until < rival_until ? chosen_until : rival_until);
+                    continue;
+                }
+            }
+            NARROW(above);
             if (raced) {
-                double first = stays_above(b, j, floor0, floor1, 0.0);
+                double first = stays_above(b, j, floor0, floor1, 0.0, 0.0);
                 if (first < *predicted) *predicted = first;
             }
         }
@@ -676,7 +702,11 @@ static int band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
             double most1 = b->high1[ballot] - floor1 * utility;
             b->high0[ballot] = most0 > 0.0 ? most0 : 0.0;
             b->high1[ballot] = most1 > 0.0 ? most1 : 0.0;
-            if (most0 < -tolerance && most1 < -tolerance) b->broke[ballot] = 1;
+            /* Surely nothing left where that line is below 0 by the tolerance: from lambda 0
+             * up to where it rises past it (and there before, from an earlier step). */
+            double broke = most0 < -tolerance ? holds_for(-tolerance - most0, -tolerance - most1)
+                                              : 0.0;
+            if (broke > b->broke[ballot]) b->broke[ballot] = broke;
         }
         b->alive[chosen] = 0;
     }
@@ -686,28 +716,25 @@ static int band_keeps_order(const Instance *in, Bands *b, const int64_t *order,
         double short0 = 0.0, short1 = 0.0;
         edge_shortfall(in, b, j, b->high0, b->high1, &short0, &short1);
         double unaffordable = holds_for(short0, short1);
-        if (unaffordable <= 1.0) {
-            *reach = unaffordable;
-            return 0;
-        }
-        if (unaffordable < surely) surely = unaffordable;
+        NARROW(unaffordable);
         if (unaffordable < *predicted) *predicted = unaffordable;
     }
-    *reach = surely;
-    return 1;
+#undef NARROW
+    return limit;
 }
 
-/* Whether every start money from `low` to `high` surely buys `order` (1) or not surely (0); -2
- * when out of memory. `reach` guesses how far, as a multiple of the interval, the order holds
- * (0 when there is no telling). See FloatRuns.same_order_between for why. */
-int64_t stemmen_mes_same_order_between(const Instance *in, double low, double high,
-                                       const int64_t *order, int64_t order_count,
-                                       double *reach, double *predicted) {
+/* Over what share of [low, high] every start money surely buys `order`: all of it when
+ * above 1 (and then how far past it the conditions would hold, a guess), else [low, low +
+ * share * (high - low)) without its end; 0 when none; -2 when out of memory. `predicted`
+ * guesses where the order would change first. See FloatRuns.same_order_between for why. */
+double stemmen_mes_same_order_between(const Instance *in, double low, double high,
+                                      const int64_t *order, int64_t order_count,
+                                      double *predicted) {
     Bands b;
-    if (!bands_init(&b, in, low, high)) return -2;
-    int kept = band_keeps_order(in, &b, order, order_count, reach, predicted);
+    if (!bands_init(&b, in, low, high)) return -2.0;
+    double share = band_keeps_order(in, &b, order, order_count, predicted);
     bands_free(&b);
-    return kept;
+    return share;
 }
 
 /* Importable as a module too, so that the build can be checked with a plain import. */

@@ -87,14 +87,13 @@ def _library() -> ctypes.CDLL | None:
     instance = ctypes.POINTER(_Instance)
     library.stemmen_mes_run.restype = ctypes.c_int64
     library.stemmen_mes_run.argtypes = [instance, ctypes.c_double, ctypes.c_void_p]
-    library.stemmen_mes_same_order_between.restype = ctypes.c_int64
+    library.stemmen_mes_same_order_between.restype = ctypes.c_double
     library.stemmen_mes_same_order_between.argtypes = [
         instance,
         ctypes.c_double,
         ctypes.c_double,
         ctypes.c_void_p,
         ctypes.c_int64,
-        ctypes.c_void_p,
         ctypes.c_void_p,
     ]
     return library
@@ -168,7 +167,7 @@ class FloatRuns:
         size = max(project_count, 1)
         self._bought = np.zeros(size, dtype=np.int64)
         self._order = np.zeros(size, dtype=np.int64)
-        self._guesses = np.zeros(2)
+        self._guess = np.zeros(1)
         self._order_count = UNSURE
         self.unsure = 0  # runs left to the exact MES
 
@@ -186,11 +185,14 @@ class FloatRuns:
         self._order_count = count
         return self._bought[:count].tolist()  # type: ignore[no-any-return]
 
-    def same_order_between(self, low: Fraction, high: Fraction) -> tuple[bool, float, float]:
-        """(whether every start money from ``low`` to ``high`` surely buys what the last sure
-        run bought, in the same order; how far, as a multiple of the interval, its conditions
-        would hold; where the order would change first by the prices' slopes at ``low``).
-        The last two only guess the next interval to try; 0 when there is no telling.
+    def same_order_between(self, low: Fraction, high: Fraction) -> tuple[float, float]:
+        """(over what share of the start money from ``low`` to ``high`` the last sure run's
+        purchases, in their order, are surely bought; where the order would change first by
+        the prices' slopes at ``low``, as a share of the interval, a guess for the next one).
+
+        A share above 1 covers the whole interval (and guesses how far past ``high`` its
+        conditions would hold); a share s up to 1 covers the starts from ``low`` up to, not
+        including, low + s * (high - low); 0 covers nothing.
 
         Why it is sure. Write the start as low + lambda * (high - low), lambda in [0, 1], and
         follow the order. Before each step, each voter's money lies between two lines in
@@ -219,24 +221,25 @@ class FloatRuns:
         every lambda) are compared exactly. A project unaffordable by the upper edge at both
         ends is unaffordable at every lambda and every later step. After the last purchase,
         what is left must be unaffordable by the upper edge at both ends. Float tolerances are
-        those of the runs (see the module text). The bands are exact at lambda 0 (the tangent
-        of each bought price is taken there), so a proof that fails says where, and the
-        caller tries a shorter one.
+        those of the runs (see the module text). Each condition compares lines (or the higher
+        of two lines with one), so it holds from lambda 0 up to where it first fails: the
+        order is proved up to the first such point, and the bands, exact at lambda 0 (the
+        tangent of each bought price is taken there), make that near where the order really
+        changes.
         """
         if self._order_count == UNSURE:
-            return False, 0.0, 0.0
-        kept = self._library.stemmen_mes_same_order_between(
+            return 0.0, 0.0
+        share = self._library.stemmen_mes_same_order_between(
             self._pointer,
             float(low),
             float(high),
             self._order.ctypes.data,
             self._order_count,
-            self._guesses.ctypes.data,
-            self._guesses[1:].ctypes.data,
+            self._guess.ctypes.data,
         )
-        if kept == _OUT_OF_MEMORY:
+        if share == _OUT_OF_MEMORY:
             raise MemoryError("Equal Shares float run")
-        return bool(kept), float(self._guesses[0]), float(self._guesses[1])
+        return float(share), float(self._guess[0])
 
 
 def _joined(parts: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:

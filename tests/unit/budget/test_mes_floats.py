@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
+from math import ceil
 
 import numpy as np
 import pytest
@@ -58,26 +59,36 @@ def test_a_proved_order_holds_at_every_start_in_between_and_proofs_chain(data, d
     order = floats.bought(low)
     if order is None:
         return
-    reached = 0
+    reached = 0  # every start from low up to low + reached * step is proved
+    short_of = None  # and every one beyond it, short of low + short_of * step
     for leap in draw.draw(st.lists(st.integers(min_value=1, max_value=60), max_size=4)):
-        held, _, _ = floats.same_order_between(low + reached * step, low + (reached + leap) * step)
-        if not held:
-            break
-        reached += leap
-    for between in range(reached + 1):
-        assert _run(electorate, candidates, costs, rank, low + between * step).bought == order
+        share, _ = floats.same_order_between(low + reached * step, low + (reached + leap) * step)
+        if share > 1:
+            reached += leap
+            continue
+        if share > 0:
+            short_of = reached + Fraction(share) * leap
+        break
+    proved = [Fraction(between) for between in range(reached + 1)]
+    if short_of is not None:
+        proved += [Fraction(between) for between in range(reached + 1, ceil(short_of))]
     # The proof is about every start in the interval, not only whole increments.
     if reached:
-        inside = draw.draw(st.fractions(min_value=0, max_value=reached))
-        assert _run(electorate, candidates, costs, rank, low + inside * step).bought == order
+        proved.append(draw.draw(st.fractions(min_value=0, max_value=reached)))
+    if short_of is not None:
+        inside = draw.draw(st.fractions(min_value=reached, max_value=short_of))
+        if inside < short_of:
+            proved.append(inside)
+    for at in proved:
+        assert _run(electorate, candidates, costs, rank, low + at * step).bought == order
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not PABULIB_DIR.is_dir(), reason="no ../shared/data/pabulib on this machine")
 def test_the_longest_proof_from_a_real_run_holds_at_every_increment_it_covers():
     """Budapest 2024 from its first increment: the order of purchases changes after 192
-    increments. The longest interval a proof will vouch for (found by bisection) must buy
-    that order at each of its increments, by the exact run."""
+    increments. The longest interval a proof will vouch for whole (found by bisection) must
+    buy that order at each of its increments, by the exact run."""
     instance, profile = read_pabulib(PABULIB_DIR / "Hungary_Budapest_2024.pb")
     electorate, candidates, costs, rank, start, step = setting(instance, profile, "cost")
     floats = _mes_floats.FloatRuns(electorate, candidates, costs, rank)
@@ -86,7 +97,7 @@ def test_the_longest_proof_from_a_real_run_holds_at_every_increment_it_covers():
     held, failed = 0, 192
     while failed - held > 1:
         middle = (held + failed) // 2
-        if floats.same_order_between(start, start + middle * step)[0]:
+        if floats.same_order_between(start, start + middle * step)[0] > 1:
             held = middle
         else:
             failed = middle
