@@ -1265,9 +1265,7 @@ _SHORTEST = 2
 _GROWTH = 16
 
 
-def _proved_leap(
-    floats: FloatRuns, start: Fraction, step: Fraction, first: int
-) -> tuple[int, int]:
+def _proved_leap(floats: FloatRuns, start: Fraction, step: Fraction, first: int) -> tuple[int, int]:
     """(the last increment up to which the last float run's order surely holds, from increment
     ``first`` on; proofs tried), by chained proofs over intervals of start money
     (``FloatRuns.same_order_between``). A proof vouches for its interval up to where its first
