@@ -134,8 +134,8 @@ static inline Pass newton_pass(const Instance *in, int64_t j, double payment,
     return pass;
 }
 
-/* (PRICED, payment per unit of utility, rich utility), (BOUNDED, a lower bound of the
- * payment) after `rounds` passes over the supporters without reaching it, UNAFFORDABLE or
+/* One pass over the supporters: (PRICED, payment per unit of utility, rich utility), (BOUNDED,
+ * a higher lower bound of the payment) when the pass does not reach it, UNAFFORDABLE or
  * UNSURE. The rich utility (sum of weight * utility over the supporters who pay in full) is
  * set, and not 0, only when the payment is exactly cost over it: every supporter either
  * clearly pays in full or surely has nothing left.
@@ -146,10 +146,10 @@ static inline Pass newton_pass(const Instance *in, int64_t j, double payment,
  * splits the supporters into the poor (money below payment * utility: they pay all they
  * have) and the rich, and solves the linear piece. If its root is at most every rich
  * supporter's money per utility, it is the payment; else it is Newton's step, still below
- * the root (the function is concave), where the next pass starts. */
-static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
-                 double *payment_out, double *rich_out, double *spread_out) {
-    int64_t first = in->starts[j], last = in->starts[j + 1];
+ * the root (the function is concave), where the next pass starts. A run takes one pass at a
+ * time: a raised bound may let another project to the top of its heap. */
+static int price(const Instance *in, const State *st, int64_t j, double *payment_out,
+                 double *rich_out, double *spread_out) {
     double cost = in->costs[j], margin = in->margin;
     /* Every sum here adds amounts no larger than the supporters' start money; its float
      * error is far below this (see _mes_floats.py), whatever cancels in it. */
@@ -157,39 +157,25 @@ static int price(const Instance *in, const State *st, int64_t j, int64_t rounds,
     double payment = cost / in->total_utility[j];
     double known = st->rho[j] * in->scales[j];
     if (known > payment) payment = known;
-    for (int64_t round = 0; round < last - first + 2; round++) {
-        Pass pass = newton_pass(in, j, payment, st->money, NULL, 0.0, st->broke);
-        double wealth = pass.wealth, paid_by_poor = pass.paid_by_poor;
-        double rich_utility = pass.rich_utility, lowest_rich = pass.lowest_rich;
-        int poor_with_money = pass.poor_with_money;
-        if (round == 0) {
-            if (wealth < cost - tolerance) return UNAFFORDABLE;
-            if (wealth <= cost + tolerance) return UNSURE;
-        }
-        if (rich_utility <= 0.0) return UNSURE;
-        double following = (cost - paid_by_poor) / rich_utility;
-        *spread_out = tolerance / rich_utility;
-        if (following <= lowest_rich) {
-            *payment_out = following;
-            *rich_out = !poor_with_money && lowest_rich > following + margin * st->start
-                            ? rich_utility
-                            : 0.0;
-            return PRICED;
-        }
-        payment = following;
-        if (round + 1 >= rounds) {
-            *payment_out = payment;
-            return BOUNDED;
-        }
-    }
-    return UNSURE;
+    Pass pass = newton_pass(in, j, payment, st->money, NULL, 0.0, st->broke);
+    if (pass.wealth < cost - tolerance) return UNAFFORDABLE;
+    if (pass.wealth <= cost + tolerance) return UNSURE;
+    if (pass.rich_utility <= 0.0) return UNSURE;
+    double following = (cost - pass.paid_by_poor) / pass.rich_utility;
+    *spread_out = tolerance / pass.rich_utility;
+    *payment_out = following;
+    if (following > pass.lowest_rich) return BOUNDED;
+    *rich_out = !pass.poor_with_money && pass.lowest_rich > following + margin * st->start
+                    ? pass.rich_utility
+                    : 0.0;
+    return PRICED;
 }
 
-/* Bring a project's price up to date (dirty no more), or drop it when unaffordable, or,
- * after `rounds` passes, raise its lower bound (still dirty); 0: unsure. */
-static int reprice(const Instance *in, State *st, int64_t j, int64_t rounds) {
+/* Bring a project's price up to date (dirty no more), or drop it when unaffordable, or, after
+ * a pass that does not reach it, raise its lower bound (still dirty); 0: unsure. */
+static int reprice(const Instance *in, State *st, int64_t j) {
     double payment = 0.0, rich_utility = 0.0, spread = 0.0;
-    int kind = price(in, st, j, rounds, &payment, &rich_utility, &spread);
+    int kind = price(in, st, j, &payment, &rich_utility, &spread);
     if (kind == UNSURE) return 0;
     st->spread[j] = spread / in->scales[j];
     if (st->spread[j] > st->widest) st->widest = st->spread[j];
@@ -297,8 +283,7 @@ static int64_t run(const Instance *in, State *st, int64_t *bought) {
         int64_t best = st->heap[0];
         size = pop(in, st, size);
         if (st->dirty[best]) {
-            /* One pass at a time: a raised bound may let another project to the top. */
-            if (!reprice(in, st, best, 1)) return UNSURE;
+            if (!reprice(in, st, best)) return UNSURE;
             if (st->alive[best]) size = push(in, st, size, best);
             continue;
         }
@@ -311,7 +296,7 @@ static int64_t run(const Instance *in, State *st, int64_t *bought) {
             int64_t other = st->heap[0];
             size = pop(in, st, size);
             if (st->dirty[other]) {
-                if (!reprice(in, st, other, 1)) return UNSURE;
+                if (!reprice(in, st, other)) return UNSURE;
                 if (st->alive[other]) size = push(in, st, size, other);
                 continue;
             }
@@ -483,8 +468,9 @@ static void edge_shortfall(const Instance *in, const Bands *b, int64_t j, const 
     *short1 = missing - w1;
 }
 
-/* Where on lambda a line worth at0 at 0 and at1 at 1, positive at 0, reaches 0 (beyond 1
- * when it holds on the whole interval): a guess for the next proof. */
+/* Up to where on lambda a line worth at0 at 0 and at1 at 1 stays above 0: 0 when it does not
+ * at 0, FOREVER when it never falls, beyond 1 when it holds on the whole interval (how far
+ * past it guesses the next proof). */
 static double holds_for(double at0, double at1) {
     if (at0 <= 0.0) return 0.0;
     if (at1 >= at0) return FOREVER;
