@@ -546,13 +546,19 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 
+@dataclasses.dataclass(frozen=True)
+class RawRun:
+    rate: float
+    database_cpu_per_ballot: float
+
+
 async def raw_rate(
     database_url: str,
     round_id: str,
     ballot: dict[str, list[list[str]]],
     count: int,
     connections: int,
-) -> float:
+) -> RawRun:
     """The database's own limit for a cast's writes: exactly the statement the service sends
     for a voter's first online ballot (``stemmen.ballots.service.FIRST_BALLOT``: share-lock
     the round's row and check its phase, rule set and voting end, check the voter's live
@@ -610,12 +616,15 @@ async def raw_rate(
                 row = await connection.fetchrow(FIRST_BALLOT, *args)
                 written += row["written"]
 
+    database_before = database_cpu()
     started = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(connections)))
     elapsed = time.perf_counter() - started
+    # Read before the pool closes: a backend's CPU goes with it.
+    database = database_cpu() - database_before
     await pool.close()
     assert written == count, f"the raw run wrote {written} of {count} ballots"
-    return count / elapsed
+    return RawRun(count / elapsed, database / count)
 
 
 async def fill(
@@ -678,6 +687,25 @@ def process_tree_cpu(root: int) -> float:
                 pending.extend(int(child) for child in children)
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
+    return total
+
+
+def database_cpu() -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL server's processes on this
+    machine (every process named ``postgres``: backends, WAL writer, checkpointer): what the
+    database spends per ballot, over HTTP and in the raw run, so the ratio can be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 
@@ -827,9 +855,10 @@ def main() -> None:
                 residents.append((subject, area, api.headers("resident", subject, (area,))))
             warm_up, timed = residents[: args.concurrency * 4], residents[args.concurrency * 4 :]
             run(drive(base, round_id, warm_up, ballot, args.concurrency))
-            cpu_before = process_tree_cpu(server.pid)
+            cpu_before, database_before = process_tree_cpu(server.pid), database_cpu()
             timed_run = run(drive(base, round_id, timed, ballot, args.concurrency))
             service_cpu = process_tree_cpu(server.pid) - cpu_before
+            database_http = database_cpu() - database_before
             load_average = os.getloadavg()
             cast_ms, acknowledged = timed_run.cast_ms, timed_run.acknowledged
             elapsed = timed_run.elapsed
@@ -860,12 +889,18 @@ def main() -> None:
 
             raw_round, raw_ballot = api.voting_round("Raw round")
             connections = args.workers * args.pool_size
-            raw = asyncio.run(
+            raw_run = asyncio.run(
                 raw_rate(database_url, raw_round, raw_ballot, args.raw_ballots, connections)
             )
+            raw = raw_run.rate
             ratio = rate / raw
             say(
                 f"raw asyncpg, same writes, {connections} connections: {raw:.0f} ballots/s; ratio {ratio:.2f}"
+            )
+            say(
+                "database CPU per ballot: "
+                f"{1000 * database_http / max(1, len(acknowledged)):.2f} ms over HTTP (fetch, "
+                f"cast, sealing), {1000 * raw_run.database_cpu_per_ballot:.2f} ms in the raw run"
             )
 
             close_and_publish(api, database_url, args.close_ballots)
