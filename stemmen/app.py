@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from stemmen import __version__
 from stemmen.audit.sealer import sealer_lifespan
 from stemmen.auth import BearerTokenMiddleware
+from stemmen.ballots.middleware import HotVotingRoutes
 from stemmen.collector import serving_collector
 from stemmen.config import Settings, get_settings
 from stemmen.db import create_engine, read_one, request_session_maker, session_maker
@@ -392,6 +393,8 @@ def create_app(
             AuthFailureGate,
             DefineMiddleware(BearerTokenMiddleware, exclude=["/schema", "/health"]),
             CastRateLimit,
+            # Innermost: the resident's fetch and cast without the route's machinery.
+            HotVotingRoutes,
         ],
         exception_handlers={
             DomainError: domain_error_handler,

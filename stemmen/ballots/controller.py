@@ -10,7 +10,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from stemmen.auth import officials_only, residents_only
 from stemmen.ballots import service
+from stemmen.ballots.middleware import CAST, FETCH, HOT_ROUTE
 from stemmen.ballots.schemas import (
+    ROUND_ID_PATTERN,
     BallotRead,
     CastBallot,
     CastReceipt,
@@ -24,7 +26,7 @@ from stemmen.db import DbSession
 from stemmen.rounds.team import round_team
 
 RoundId = Annotated[
-    str, PathParameter(pattern=r"^[0-9a-zA-Z_-]{1,40}$", description="The round's id.")
+    str, PathParameter(pattern=f"^{ROUND_ID_PATTERN}$", description="The round's id.")
 ]
 BatchId = Annotated[int, PathParameter(ge=1, description="The paper batch's number.")]
 ReceiptCode = Annotated[
@@ -40,8 +42,10 @@ class BallotController(Controller):
     @get(
         "/rounds/{round_id:str}/ballot",
         guards=[residents_only],
+        opt={HOT_ROUTE: FETCH},
         summary="Your ballot: the projects of your area with their costs and budget, or the questions",
     )
+    # Both bodies are repeated by stemmen.ballots.middleware, which answers most of these.
     async def read_ballot(
         self,
         round_id: RoundId,
@@ -60,6 +64,7 @@ class BallotController(Controller):
         "/rounds/{round_id:str}/ballots",
         guards=[residents_only],
         status_code=HTTP_201_CREATED,
+        opt={HOT_ROUTE: CAST},
         summary="Cast your ballot; the answer carries your receipt code",
     )
     async def cast_ballot(

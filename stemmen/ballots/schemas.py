@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 AREA_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
+# A round id in a path (without anchors, for a full match).
+ROUND_ID_PATTERN = r"[0-9a-zA-Z_-]{1,40}"
 
 
 class BallotProjectRead(BaseModel):
