@@ -1,7 +1,7 @@
 """Load: how many ballots per second the service takes, at what latency, against the database's
 own limit for the same writes; and how long a 100,000-ballot round takes to close and publish.
 
-    .venv/bin/python benchmarks/load.py [--workers 2] [--concurrency 48] [--residents 6000]
+    .venv/bin/python benchmarks/load.py [--workers 2] [--concurrency 48] [--residents 20000]
         [--per-request 1000]
 
 What it does, all on this machine over loopback:
@@ -16,7 +16,8 @@ What it does, all on this machine over loopback:
 5. checks every acknowledged ballot is in the database (``lost``);
 6. measures the database's own rate for the same writes, in the same statement the service
    sends for a first ballot (the round row's share lock and phase check, the ballot row, the
-   pending audit event, one implicit transaction each), through asyncpg directly;
+   pending audit event, one implicit transaction each), through asyncpg directly, and
+   PostgreSQL's own CPU per ballot in both runs;
 7. fills a third round with 100,000 ballots and times the close and the publication (the
    result computed by the engine) through the API;
 8. drops the database (unless --keep-db) and ends with one line:
@@ -802,8 +803,8 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=48, help="simulated residents at once")
-    parser.add_argument("--residents", type=int, default=6000)
-    parser.add_argument("--raw-ballots", type=int, default=4000)
+    parser.add_argument("--residents", type=int, default=20_000)
+    parser.add_argument("--raw-ballots", type=int, default=20_000)
     parser.add_argument("--close-ballots", type=int, default=100_000)
     parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
     parser.add_argument(

@@ -8,8 +8,8 @@ then the handler's own one-line body (the same service call, on a session opened
 lazy way), so the answer and every refusal are the handler's; Litestar's exception handlers
 still turn whatever it raises into the response. What it skips is the rest of a route's
 work per request: building the signature model, resolving the session dependency, validating
-the body with pydantic, and the response pipeline (about a third of a ballot's CPU, measured
-in docs/reliability.md).
+the body with pydantic, and the response pipeline (a fifth of a ballot's CPU under load,
+measured in docs/reliability.md).
 
 It answers only requests whose parameters need no validation beyond what it checks itself;
 anything else (a query string, an ``area`` in the body, extra fields, a body that is not a JSON
