@@ -39,13 +39,14 @@ class BallotController(Controller):
     path = "/api"
     tags = ["voting"]
 
+    # Most of these two requests are answered by stemmen.ballots.middleware, which calls the
+    # same service functions as the bodies below: keep them in step.
     @get(
         "/rounds/{round_id:str}/ballot",
         guards=[residents_only],
         opt={HOT_ROUTE: FETCH},
         summary="Your ballot: the projects of your area with their costs and budget, or the questions",
     )
-    # Both bodies are repeated by stemmen.ballots.middleware, which answers most of these.
     async def read_ballot(
         self,
         round_id: RoundId,
