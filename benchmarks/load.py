@@ -676,16 +676,20 @@ async def fill(
         await connection.close()
 
 
+def _cpu_seconds(process: Path) -> float:
+    """CPU seconds (user + system) used so far by the process under ``process`` in /proc."""
+    fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def process_tree_cpu(root: int) -> float:
     """CPU seconds (user + system) used so far by ``root`` and its descendants (Linux /proc):
     a measure of the service's cost per ballot that other load on the machine does not skew."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total, pending = 0.0, [root]
     while pending:
         pid = pending.pop()
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            total += _cpu_seconds(Path(f"/proc/{pid}"))
             for task in Path(f"/proc/{pid}/task").iterdir():
                 children = (task / "children").read_text().split()
                 pending.extend(int(child) for child in children)
@@ -698,18 +702,15 @@ def database_cpu() -> float:
     """CPU seconds (user + system) used so far by the PostgreSQL server's processes on this
     machine (every process named ``postgres``: backends, WAL writer, checkpointer): what the
     database spends per ballot, over HTTP and in the raw run, so the ratio can be read."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += _cpu_seconds(entry)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 
@@ -869,6 +870,7 @@ def main() -> None:
             rate = len(acknowledged) / elapsed
             lost = asyncio.run(missing(database_url, round_id, acknowledged))
             per_ballot_ms = 1000 * service_cpu / max(1, len(acknowledged))
+            generator_ms = 1000 * timed_run.generator_cpu / max(1, len(acknowledged))
             say(
                 f"service CPU: {service_cpu:.1f} s for {len(acknowledged)} ballots = "
                 f"{per_ballot_ms:.2f} ms per ballot (fetch + cast); {os.cpu_count()} idle cores "
@@ -876,7 +878,7 @@ def main() -> None:
             )
             say(
                 f"generator CPU: {timed_run.generator_cpu:.1f} s = "
-                f"{1000 * timed_run.generator_cpu / max(1, len(acknowledged)):.2f} ms per ballot; "
+                f"{generator_ms:.2f} ms per ballot; "
                 f"load average {load_average[0]:.2f} / {load_average[1]:.2f} (1 / 5 min)"
             )
             say(
@@ -902,7 +904,6 @@ def main() -> None:
                 f"raw asyncpg, same writes, {connections} connections: {raw:.0f} ballots/s; ratio {ratio:.2f}"
             )
             database_ms = 1000 * database_http / max(1, len(acknowledged))
-            generator_ms = 1000 * timed_run.generator_cpu / max(1, len(acknowledged))
             say(
                 f"database CPU per ballot: {database_ms:.2f} ms over HTTP (fetch, cast, "
                 f"sealing), {1000 * raw_run.database_cpu_per_ballot:.2f} ms in the raw run"
